@@ -93,6 +93,22 @@ class Trajectory(BaseModel):
         return f"{task_id}#{trial}"
 
 
+class FailureReason(enum.StrEnum):
+    """Why a scored trajectory did not succeed; a score lists every reason that applies."""
+
+    NO_CALLS = "no_calls"  # the assistant called no function at all
+    MISSING_CALL = "missing_call"  # a plan call has no matching actual call
+    WRONG_ORDER = "wrong_order"  # a call came before the results it needs
+    BROKEN_FLOW = "broken_flow"  # an argument did not carry the earlier result it needed
+    UNVERIFIED_FLOW = "unverified_flow"  # a computed_from argument: plausible, not checkable
+    INVENTED_TOOL = "invented_tool"  # a call of a tool that was not offered
+    INVALID_ARGUMENTS = "invalid_arguments"  # arguments invalid against ``parameters``
+    UNGROUNDED = "ungrounded"  # the final answer does not state the results
+    NO_FINAL_ANSWER = "no_final_answer"  # no assistant message answers the task
+    JUDGE_FAILED = "judge_failed"  # the judge's verdict was negative
+    ERROR = "error"  # the conversation ended in an error
+
+
 class JudgeVerdict(BaseModel):
     success: bool
     reason: str
@@ -113,5 +129,6 @@ class Score(BaseModel):
     run_id: str
     metrics: dict[str, float | None] = Field(default_factory=dict)
     success: bool | None = None
+    reasons: list[FailureReason] = Field(default_factory=list)  # why not a success (may be non-fatal)
     details: dict[str, Any] = Field(default_factory=dict)
     judge: JudgeVerdict | None = None
