@@ -1,11 +1,19 @@
-"""Scoring throughput, and the best-assignment matcher on its adversarial case.
+"""Scoring throughput and memory at scale, and the best-assignment matcher on its
+adversarial case.
 
 1. Throughput: the hand-built trajectories of fixtures/scoring/ replicated (with
    distinct ids) to about --lines trajectories, scored as ``button score`` does
    (``score_run``: every metric, scores.jsonl written, no judge). Reported:
    the median over --repeats of milliseconds per trajectory, for the pure
    scoring and for the whole pass with reading and writing the files.
-2. Matcher: a plan of N calls to one function and 2N actual calls of it, none
+2. Scale: ``button score RUN --json --show all`` on runs of --scale trajectories
+   (default 100,000 and, for comparison, 1,000), each in its own subprocess:
+   wall time and peak resident memory (``ru_maxrss`` of the child, the whole
+   process: interpreter, libraries, tasks, summaries). The run spreads the
+   fixture trajectories over copies of the fixture tasks (--trials trials of
+   each copy), so there are thousands of tasks and pass@k is computed.
+   Target: at most 300 MB peak for 100,000 trajectories.
+3. Matcher: a plan of N calls to one function and 2N actual calls of it, none
    of which matches fully (each agrees on argument ``a`` of one plan call and
    never on ``b``): the case where an optimistic bound never prunes and the
    search runs to its node budget. ``b`` is a literal, a ``from`` reference,
@@ -14,7 +22,7 @@
    the median milliseconds of ``assign``, the nodes visited, and whether
    every plan call got its agreeing call.
 
-    python bench/bench_score.py [--lines 1000] [--repeats 5]
+    python bench/bench_score.py [--lines 1000] [--repeats 5] [--scale 100000 --scale 1000] [--trials 4]
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,10 +43,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from button.records import read_records  # noqa: E402
 from button.task import Task  # noqa: E402
 from button.trajectory import Trajectory, TrajectoryStatus  # noqa: E402
 from harness.run_dir import locate_run  # noqa: E402
-from harness.score_run import load_run, score_run  # noqa: E402
+from harness.score_run import TaskSet, score_run  # noqa: E402
 from harness.scoring import matching  # noqa: E402
 from harness.scoring.calls import actual_calls  # noqa: E402
 from harness.scoring.metrics import score_trajectory  # noqa: E402
@@ -71,21 +82,89 @@ def median_ms(action: Any, repeats: int, per: int = 1) -> float:
 def throughput(lines: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as temp:
         run = locate_run(make_run(Path(temp) / "run", lines))
-        tasks_file = FIXTURE / "tasks.jsonl"
+        tasks = TaskSet.load(FIXTURE / "tasks.jsonl")
+        samples = read_records(FIXTURE / "trajectories.jsonl", Trajectory)
 
         def pure() -> None:
-            for trajectory in trajectories:
-                score_trajectory(trajectory, tasks[trajectory.task_id])
+            for number in range(lines):
+                trajectory = samples[number % len(samples)]
+                score_trajectory(trajectory, tasks.by_id[trajectory.task_id])
 
         def whole() -> None:
-            loaded, by_id = load_run(run, tasks_file)
-            asyncio.run(score_run(loaded, by_id, run.scores))
+            asyncio.run(score_run(run, tasks))
 
-        trajectories, tasks = load_run(run, tasks_file)
-        count = len(trajectories)
-        print(f"throughput: {count} trajectories (fixtures/scoring x {count // 8}), median of {repeats}")
-        print(f"  score_trajectory only:             {median_ms(pure, repeats, count):.3f} ms/trajectory")
-        print(f"  whole pass (read, score, write):   {median_ms(whole, repeats, count):.3f} ms/trajectory")
+        print(
+            f"throughput: {lines} trajectories (fixtures/scoring x {lines // len(samples)}), median of {repeats}"
+        )
+        print(f"  score_trajectory only:             {median_ms(pure, repeats, lines):.3f} ms/trajectory")
+        print(f"  whole pass (read, score, write):   {median_ms(whole, repeats, lines):.3f} ms/trajectory")
+
+
+def make_scaled_run(folder: Path, lines: int, trials: int) -> tuple[Path, int]:
+    """``lines`` trajectories over copies of the fixture tasks, ``trials`` of each sample per copy.
+
+    Trajectory ``m`` is fixture sample ``m % S`` on copy ``c`` of its task, trial ``t``
+    (``m // S == c * trials + t``). Returns the trajectories file and the number of tasks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = [json.loads(line) for line in (FIXTURE / "trajectories.jsonl").read_text().splitlines()]
+    tasks = [json.loads(line) for line in (FIXTURE / "tasks.jsonl").read_text().splitlines() if line.strip()]
+    copies = -(-lines // (len(samples) * trials))
+    with (folder / "tasks.jsonl").open("w", encoding="utf-8") as out:
+        for copy in range(copies):
+            for task in tasks:
+                out.write(json.dumps({**task, "id": f"{task['id']}~{copy}"}) + "\n")
+    with (folder / "trajectories.jsonl").open("w", encoding="utf-8") as out:
+        for number in range(lines):
+            record = dict(samples[number % len(samples)])
+            copy, trial = divmod(number // len(samples), trials)
+            record["task_id"] = f"{record['task_id']}~{copy}"
+            record["id"] = f"{record['id']}~{copy}#{trial}"
+            record["trial"] = trial
+            out.write(json.dumps(record) + "\n")
+    return folder / "trajectories.jsonl", copies * len(tasks)
+
+
+CHILD = """
+import resource, sys, time
+from button.cli import main
+start = time.perf_counter()
+code = main(sys.argv[1:])
+elapsed = time.perf_counter() - start
+print(f"BENCH {code} {elapsed:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+"""
+
+
+def scale(sizes: list[int], trials: int) -> None:
+    """``button score`` on runs of each size in a fresh process: wall time and peak RSS."""
+    print(f"scale: button score RUN --json --show all, each in a subprocess ({trials} trials per task)")
+    for lines in sizes:
+        with tempfile.TemporaryDirectory() as temp:
+            trajectories, tasks = make_scaled_run(Path(temp), lines, trials)
+            size_mb = trajectories.stat().st_size / 2**20
+            command = ["score", str(trajectories), "--tasks", str(Path(temp) / "tasks.jsonl")]
+            command += ["--json", "--show", "all"]
+            start = time.perf_counter()
+            result = subprocess.run(
+                [sys.executable, "-c", CHILD, *command],
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = time.perf_counter() - start
+            bench = [line for line in result.stderr.splitlines() if line.startswith("BENCH ")]
+            if result.returncode != 0 or not bench:
+                print(f"  {lines:>7,} trajectories: FAILED\n{result.stderr[-2000:]}")
+                continue
+            _, code, scoring_s, maxrss_kb = bench[-1].split()
+            report = json.loads(result.stdout)
+            assert report["scored"] == lines and len(report["trajectories"]) == lines, "incomplete report"
+            print(
+                f"  {lines:>7,} trajectories ({size_mb:,.0f} MB, {tasks:,} tasks): exit {code}, "
+                f"{float(scoring_s):.1f} s in main ({wall:.1f} s with start-up), "
+                f"{lines / float(scoring_s):,.0f} trajectories/s, peak RSS {int(maxrss_kb) / 1024:.0f} MB"
+            )
 
 
 B_KINDS: dict[str, Any] = {
@@ -166,9 +245,16 @@ def main() -> None:
     )
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--scale", type=int, action="append", help="trajectories (repeatable)")
+    parser.add_argument("--trials", type=int, default=4)
     args = parser.parse_args()
-    print(f"$ python bench/bench_score.py --lines {args.lines} --repeats {args.repeats}")
+    sizes = args.scale or [1000, 100_000]
+    print(
+        f"$ python bench/bench_score.py --lines {args.lines} --repeats {args.repeats} "
+        f"{' '.join(f'--scale {n}' for n in sizes)} --trials {args.trials}"
+    )
     throughput(args.lines, args.repeats)
+    scale(sizes, args.trials)
     matcher(args.repeats)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -79,19 +80,32 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
             yield number, value, None
 
 
-def read_records(path: str | Path, model: type[ModelT]) -> list[ModelT]:
-    """All records of a file as ``model``; raise on the first bad line."""
-    records: list[ModelT] = []
+def iter_records(path: str | Path, model: type[ModelT]) -> Iterator[tuple[int, ModelT]]:
+    """(line number, record as ``model``) one at a time; raise on the first bad line."""
     for number, value, problem in iter_lines(path):
         if problem is not None or value is None:
             raise RunFileError(problem or "bad record", where=f"{path}:{number}")
         try:
-            records.append(model.model_validate(value))
+            record = model.model_validate(value)
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             raise RunFileError(f"{field}: {first['msg']}", where=f"{path}:{number}") from error
-    return records
+        yield number, record
+
+
+def read_records(path: str | Path, model: type[ModelT]) -> list[ModelT]:
+    """All records of a file as ``model``; raise on the first bad line."""
+    return [record for _, record in iter_records(path, model)]
+
+
+def count_lines(path: str | Path, chunk: int = 1 << 20) -> int:
+    """Newlines in a file, read in binary chunks (a progress bar's total)."""
+    total = 0
+    with Path(path).open("rb") as handle:
+        while block := handle.read(chunk):
+            total += block.count(b"\n")
+    return total
 
 
 def _drop_torn_tail(path: Path, chunk: int = 1 << 16) -> None:
@@ -123,14 +137,42 @@ def _drop_torn_tail(path: Path, chunk: int = 1 << 16) -> None:
 def write_atomically(path: str | Path, text: str) -> None:
     """Replace ``path`` with ``text`` whole: a temporary file, fsynced, renamed over it,
     so a reader (or a kill) never leaves half a file."""
+    with atomic_writer(path) as handle:
+        try:
+            handle.write(text)
+        except OSError as error:
+            raise RunFileError(f"cannot write: {error.strerror or error}", where=str(path)) from error
+
+
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` only when the block ends without an error:
+    written to ``path.tmp``, fsynced and renamed over ``path``; on an error the
+    temporary file is removed and ``path`` is left as it was. For output written
+    as it is produced, a record at a time."""
     path = Path(path)
     temporary = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+        handle = temporary.open("w", encoding="utf-8")
+    except OSError as error:
+        raise RunFileError(f"cannot write: {error.strerror or error}", where=str(path)) from error
+    with handle:
+        try:
+            yield handle
+        except BaseException:
+            handle.close()
+            temporary.unlink(missing_ok=True)
+            raise
+        try:
             handle.flush()
             os.fsync(handle.fileno())
+        except OSError as error:
+            handle.close()
+            temporary.unlink(missing_ok=True)
+            raise RunFileError(f"cannot write: {error.strerror or error}", where=str(path)) from error
+    try:
         os.replace(temporary, path)
     except OSError as error:
+        temporary.unlink(missing_ok=True)
         raise RunFileError(f"cannot write: {error.strerror or error}", where=str(path)) from error

@@ -21,7 +21,13 @@ Write a run's trajectories as fine-tuning data, one record a line:
             and observation turns; tools as a JSON string; system
   button    BUTTONInstruct: tools listed in the system prompt inside <tool>...</tool>,
             calls as <call>[{"name", "arguments"}]</call>, tool turns as a JSON list
-            of {"name", "arguments", "results"}, answers in <final>...</final>
+            of {"name", "arguments", "results"}, the final answer (the first reply
+            after the last calls) in <final>...</final>, which ends the record; a
+            question to the user before it stays plain text
+
+Every record can be traced to its trajectory: sharegpt records carry
+trajectory_id and task_id fields; openai and button records cannot carry
+extra keys, so OUT.ids lists their trajectory ids, one a line in record order.
 
 Every record is checked before it is written (each tool call answered, ids
 unique, turn order valid for the format, only offered tools called); the
@@ -70,8 +76,7 @@ def export_command(args: argparse.Namespace) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from button.records import read_records
-    from button.trajectory import Trajectory
+    from button.records import count_lines
     from harness.export_run import Filters, export, parse_min_score
     from harness.run_dir import locate_run
 
@@ -81,21 +86,14 @@ def export_command(args: argparse.Namespace) -> int:
         successful=args.successful,
         min_score=parse_min_score(args.min_score) if args.min_score else None,
     )
-    trajectories = read_records(run.trajectories, Trajectory)
     with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=stderr) as progress:
-        bar = progress.add_task("export", total=len(trajectories))
-        report = export(
-            run,
-            trajectories,
-            Path(args.out),
-            args.format,
-            filters,
-            on_record=lambda: progress.advance(bar),
-        )
+        bar = progress.add_task("export", total=count_lines(run.trajectories))
+        report = export(run, Path(args.out), args.format, filters, on_record=lambda: progress.advance(bar))
     if args.json:
         summary = {
             "out": args.out,
             "format": args.format,
+            "ids": str(report.sidecar) if report.sidecar else None,
             "written": report.written,
             "skipped": dict(report.skipped),
             "examples": report.examples,
@@ -103,6 +101,8 @@ def export_command(args: argparse.Namespace) -> int:
         console.print_json(json.dumps(summary))
         return 0
     console.print(f"wrote {report.written} records to {args.out} ({args.format})", markup=False)
+    if report.sidecar:
+        console.print(f"wrote their trajectory ids to {report.sidecar}", markup=False)
     for kind, count in report.skipped.most_common():
         console.print(f"skipped {count}: {kind} (e.g. {report.examples[kind]})", markup=False)
     return 0

@@ -3,37 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
-from button.trajectory import Score, Usage
-from harness.scoring.summary import SUMMARY_METRICS, Summary, summarise, summarise_by
+from button.trajectory import Score, TrajectoryStatus, Usage
+
+if TYPE_CHECKING:
+    from harness.score_report import Report
+    from harness.score_run import Duplicate
 
 console = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
-COUNTS = {"assistant_turns", "tool_calls"}
-HEADERS = {
-    "f1": "f1",
-    "order": "order",
-    "data_flow": "flow",
-    "parallelism": "par",
-    "validity": "valid",
-    "grounding": "ground",
-    "assistant_turns": "turns",
-    "tool_calls": "calls",
-}
+DEFAULT_ROWS = 50  # trajectory rows printed in the terminal unless --rows says otherwise
+DUPLICATES_NAMED = 5  # duplicate lines named one by one; the rest are counted
 
 DESCRIPTION = """\
 Score every trajectory of a run against its task's plan and write
-RUN/scores.jsonl (one score per trajectory, replaced as a whole). Prints the
-means per task, per strategy and overall.
+RUN/scores.jsonl (one score per trajectory, replaced as a whole). Prints one
+row per trajectory (--show: the failures by default), then the means per task,
+per strategy and overall, how often each failure reason was given, and, when a
+task was run more than once, pass@k and pass^k.
 
 Metrics: precision/recall/f1 of the calls made against the plan, order, data
 flow, parallelism, argument validity (invented tools counted), grounding of the
@@ -45,13 +39,24 @@ success for tasks without a plan. Judge calls run --concurrency at a time; each
 verdict is kept as it arrives, so an interrupted judged scoring resumes with
 only the unjudged trajectories.
 
+pass@k (at least one of k trials succeeds) and pass^k (all k succeed) use the
+unbiased estimators from a task's n trials with a verdict and c successes,
+pass@k = 1 - C(n-c,k)/C(n,k) and pass^k = C(c,k)/C(n,k), at k = 1, 2, 4, ...
+and the most trials of any task; the run's figure is the mean over the tasks
+with at least k trials.
+
+Trajectories are read and scored one at a time, so memory stays bounded for
+runs of any size. A trajectory id seen before is warned about and scored once
+(its first line).
+
 RUN is a run directory (its manifest names the task file) or a
 trajectories.jsonl file given with --tasks."""
 
 EPILOG = """\
 examples:
   button score runs/smoke
-  button score runs/smoke --json
+  button score runs/smoke --show all --rows 0          # every trajectory
+  button score runs/smoke --json --show none           # summaries only, as JSON
   button score runs/smoke --judge                      # the embedded model judges
   button score runs/smoke --judge-base-url https://api.openai.com/v1 --judge-model gpt-4o-mini \\
       --concurrency 16
@@ -60,6 +65,7 @@ examples:
 
 def register(subparsers: Any) -> None:
     from button.cli import HelpFormatter
+    from harness.score_rows import Show
 
     parser = subparsers.add_parser(
         "score",
@@ -70,7 +76,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("run", metavar="RUN", help="run directory or trajectories.jsonl")
     parser.add_argument("--tasks", metavar="FILE", help="task file (default: the one in the run's manifest)")
-    parser.add_argument("--json", action="store_true", help="print the summaries as JSON")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument(
+        "--show",
+        choices=[show.value for show in Show],
+        default=Show.FAILURES.value,
+        help="trajectory rows to list: all, failures (default: not a success, or ended in an error) or none",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        metavar="N",
+        help=f"list at most N rows (default {DEFAULT_ROWS}; with --json every chosen row); 0: no limit",
+    )
     parser.add_argument(
         "--judge", action="store_true", help="add an LLM judge's verdict (default endpoint: embedded model)"
     )
@@ -91,97 +109,128 @@ def judge_requested(args: argparse.Namespace) -> bool:
     return bool(args.judge or args.judge_base_url or args.judge_model)
 
 
+def row_limit(args: argparse.Namespace) -> int | None:
+    """How many rows to list; None for all."""
+    if args.rows is None:
+        return None if args.json else DEFAULT_ROWS
+    return args.rows or None
+
+
 async def _score(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from button.errors import ConfigError
     from button.llm import open_models
+    from button.records import count_lines
     from harness.judge import judge
     from harness.run_dir import locate_run, tasks_file_of
-    from harness.score_run import load_run, score_run
+    from harness.score_report import Report, write_json
+    from harness.score_rows import RowSink, Show
+    from harness.score_run import TaskSet, score_run
+    from harness.scoring.summary import Summaries
 
     if args.concurrency < 1:
         raise ConfigError(f"must be at least 1, not {args.concurrency}", where="--concurrency")
+    if args.rows is not None and args.rows < 0:
+        raise ConfigError(f"must be 0 or more, not {args.rows}", where="--rows")
     run = locate_run(args.run)
     tasks_file = tasks_file_of(run, args.tasks)
-    trajectories, tasks = load_run(run, tasks_file)
+    tasks = TaskSet.load(tasks_file)
+    summaries = Summaries(tasks.strategies())
+    usage = Usage()
+    duplicates = Duplicates()
     configs = [endpoint_from_args(args, Role.JUDGE)] if judge_requested(args) else []
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    async with open_models(configs) as models:
-        client = models.get(Role.JUDGE)
-        verdict = None if client is None else partial(judge, client)
-        if client is not None:
-            columns.insert(3, TextColumn("{task.fields[tokens]:,} judge tokens"))
-        with Progress(*columns, console=stderr) as progress:
-            bar = progress.add_task("score", total=len(trajectories), tokens=0)
+    with RowSink(Show(args.show)) as rows:
 
-            def advance(_: Score) -> None:
-                tokens = client.usage.total_tokens if client else 0
-                progress.update(bar, advance=1, tokens=tokens)
+        def written(score: Score, status: TrajectoryStatus) -> None:
+            summaries.add(score)
+            rows.add(score, status)
+            if score.judge is not None:
+                usage.add(score.judge.usage)
 
-            scores = await score_run(
-                trajectories,
-                tasks,
-                run.scores,
-                judge=verdict,
-                judge_model=client.model if client else None,
-                concurrency=args.concurrency,
-                on_scored=advance,
-            )
-    strategy = {task_id: task.strategy.value for task_id, task in tasks.items()}
-    by_task = summarise_by(scores, lambda s: s.task_id)
-    by_strategy = summarise_by(scores, lambda s: strategy[s.task_id])
-    overall = summarise("overall", scores)
-    usage = judge_usage(scores)
-    if args.json:
-        report = {
-            "scores_file": str(run.scores),
-            "tasks_file": str(tasks_file),
-            "overall": overall.as_json(),
-            "strategies": [s.as_json() for s in by_strategy],
-            "tasks": [s.as_json() for s in by_task],
-            "judge_usage": usage.model_dump() if usage.requests else None,
-        }
-        console.print_json(json.dumps(report))
-        return 0
-    judged = usage.requests > 0 or any(score.judge for score in scores)
-    console.print(summary_table("per task", by_task, judged))
-    console.print(summary_table("per strategy", by_strategy, judged))
-    console.print(summary_table("overall", [overall], judged))
-    console.print(f"wrote {len(scores)} scores to {run.scores}", markup=False)
+        async with open_models(configs) as models:
+            client = models.get(Role.JUDGE)
+            if client is not None:
+                columns.insert(3, TextColumn("{task.fields[tokens]:,} judge tokens"))
+            with Progress(*columns, console=stderr) as progress:
+                bar = progress.add_task("score", total=count_lines(run.trajectories), tokens=0)
+
+                def advance(_: object) -> None:
+                    tokens = client.usage.total_tokens if client else 0
+                    progress.update(bar, advance=1, tokens=tokens)
+
+                def duplicate(found: Duplicate) -> None:
+                    duplicates.add(found)
+                    advance(found)
+
+                scored = await score_run(
+                    run,
+                    tasks,
+                    judge=None if client is None else partial(judge, client),
+                    judge_model=client.model if client else None,
+                    concurrency=args.concurrency,
+                    on_scored=advance,
+                    on_written=written,
+                    on_duplicate=duplicate,
+                )
+        duplicates.warn(run.trajectories)
+        report = Report(summaries, rows, usage, scored, duplicates.total)
+        if args.json:
+            head = {"scores_file": str(run.scores), "tasks_file": str(tasks_file)}
+            write_json(console.file, head, report, row_limit(args))
+            return 0
+        print_report(report, row_limit(args))
+        console.print(f"wrote {scored} scores to {run.scores}", markup=False)
+    return 0
+
+
+def print_report(report: Report, limit: int | None) -> None:
+    from harness.score_report import tables
+    from harness.score_rows import Show, row_lines
+
+    rows = report.rows
+    if rows.show is not Show.NONE:
+        chosen = "trajectories" if rows.show is Show.ALL else "failures"
+        console.print(f"{chosen}: {rows.count}", markup=False)
+        for line in row_lines(rows, limit):
+            console.print(line, markup=False)
+        if limit is not None and rows.count > limit:
+            console.print(f"... and {rows.count - limit} more (--rows 0 lists them all)", markup=False)
+        console.print()
+    for table in tables(report):
+        console.print(table)
+    usage = report.judge_usage
     if usage.requests:
         console.print(
             f"judge: {usage.requests} requests, {usage.prompt_tokens} prompt + "
             f"{usage.completion_tokens} completion tokens",
             markup=False,
         )
-    return 0
 
 
-def judge_usage(scores: list[Score]) -> Usage:
-    total = Usage()
-    for score in scores:
-        if score.judge is not None:
-            total.add(score.judge.usage)
-    return total
+class Duplicates:
+    """Lines whose trajectory id an earlier line had: the first few named, all counted."""
 
+    def __init__(self) -> None:
+        self.total = 0
+        self.named: list[Duplicate] = []
 
-def summary_table(title: str, summaries: list[Summary], judged: bool) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("name", overflow="fold", min_width=12)
-    numbers = ["n", "succ", *(["judge"] if judged else []), *(HEADERS[m] for m in SUMMARY_METRICS)]
-    for header in numbers:  # the name folds on a narrow terminal; numbers and headers stay whole
-        table.add_column(header, justify="right", min_width=max(4, len(header)), no_wrap=True)
-    for summary in summaries:
-        row = [summary.name, str(summary.trajectories), _cell(summary.success_rate)]
-        if judged:
-            row.append(_cell(summary.judge_success_rate))
-        row += [_cell(summary.means[metric], count=metric in COUNTS) for metric in SUMMARY_METRICS]
-        table.add_row(*row)
-    return table
+    def add(self, found: Duplicate) -> None:
+        self.total += 1
+        if len(self.named) < DUPLICATES_NAMED:
+            self.named.append(found)
 
-
-def _cell(value: float | None, *, count: bool = False) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f}" if count else f"{value:.2f}"
+    def warn(self, path: Path) -> None:
+        for found in self.named:
+            stderr.print(
+                f"warning: {path}:{found.line}: trajectory id {found.trajectory_id!r} repeats "
+                f"line {found.first_line}; scored once, from line {found.first_line}",
+                markup=False,
+            )
+        if self.total > len(self.named):
+            stderr.print(
+                f"warning: {path}: {self.total} lines repeat an earlier trajectory id; "
+                "each id was scored once, from its first line",
+                markup=False,
+            )

@@ -1,7 +1,8 @@
 """The BUTTONInstruct format: tools in the system prompt, calls and answers in tags.
 
-``{"messages": [...]}`` with roles system, user, assistant and tool, every
-content a string:
+As published with the paper (github.com/PKU-Baichuan-MLSystemLab/BUTTON, "Data
+Format"): ``{"messages": [...]}`` with roles system, user, assistant and tool,
+every content a string:
 
 - the system prompt (``prompts/export_button_system.md``) lists the tools as
   a JSON list inside ``<tool>...</tool>``; a system message of the trajectory
@@ -9,7 +10,17 @@ content a string:
 - an assistant turn that calls tools is ``<call>[{"name", "arguments"}, ...]</call>``
   (several calls in one list run in parallel), after any text it had;
 - the tool turn that follows is a JSON list of ``{"name", "arguments", "results"}``;
-- an assistant reply to the user is ``<final>...</final>``.
+- only the final answer is wrapped, ``<final>...</final>``, and it ends the
+  record. The final answer is the first assistant reply without calls after the
+  last turn with calls (the last reply, if no turn has calls); the closing
+  exchange after it ("Thanks!" / "Glad to help!") is left out.
+- a question to the user (any assistant reply before the final answer, such as
+  a clarifying question) stays plain text with no tag, and the user's message
+  follows it. The published format has no tag for it: it is neither a call nor
+  a final answer.
+
+The format has no room for other keys, so records carry no trajectory id:
+``button export`` writes the ids to a sidecar file (``TRACE_FIELDS``).
 """
 
 from __future__ import annotations
@@ -28,6 +39,17 @@ SYSTEM = string.Template(
 TOOLS = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
 CALL = re.compile(r"^(.*?)<call>(.*)</call>$", re.DOTALL)
 FINAL = re.compile(r"^<final>(.*)</final>$", re.DOTALL)
+TRACE_FIELDS = False  # the published record is {"messages": [...]} only
+
+
+def final_turn(turns: list[Turn]) -> int | None:
+    """Index of the final answer: the first reply without calls after the last turn with calls."""
+    replies = [i for i, turn in enumerate(turns) if turn.role == "assistant"]
+    last_calls = max((i for i in replies if turns[i].calls), default=-1)
+    after = [i for i in replies if i > last_calls and not turns[i].calls]
+    if not after:
+        return None
+    return after[0] if last_calls >= 0 else after[-1]
 
 
 def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
@@ -36,11 +58,13 @@ def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
         [SYSTEM.substitute(tools=dumps(functions))] + [t.text for t in turns if t.role == "system"]
     )
     messages = [{"role": "system", "content": system}]
-    for turn in turns:
+    final = final_turn(turns)
+    for position, turn in enumerate(turns[: None if final is None else final + 1]):
         if turn.role == "user":
             messages.append({"role": "user", "content": turn.text})
         elif turn.role == "assistant" and not turn.calls:
-            messages.append({"role": "assistant", "content": f"<final>{turn.text}</final>"})
+            text = f"<final>{turn.text}</final>" if position == final else turn.text
+            messages.append({"role": "assistant", "content": text})
         elif turn.role == "assistant":
             calls = dumps([{"name": call.name, "arguments": call.arguments} for call in turn.calls])
             lead = f"{turn.text}\n" if turn.text else ""
@@ -61,11 +85,13 @@ def decode(record: dict[str, Any]) -> list[Turn]:
         elif role == "assistant" and (final := FINAL.match(content)):
             turns.append(Turn(role="assistant", text=final.group(1)))
         elif role == "assistant" and (call := CALL.match(content)):
-            calls = []
+            calls: list[ExportedCall] = []
             for item in json.loads(call.group(2)):
                 number += 1
                 calls.append(ExportedCall(f"call_{number}", item["name"], item["arguments"], result_text=""))
             turns.append(Turn(role="assistant", text=call.group(1).strip(), calls=calls))
+        elif role == "assistant":
+            turns.append(Turn(role="assistant", text=content))  # a question to the user
         elif role == "tool":
             for tool_call, item in zip(turns[-1].calls, json.loads(content), strict=True):
                 result = item["results"]
@@ -88,6 +114,7 @@ def check(record: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     previous = "system"
     pending: list[Any] | None = None
+    last = len(messages) - 1
     for position, message in enumerate(messages[1:], start=1):
         role, content = message.get("role"), message["content"]
         user_may_speak = previous in ("system", "assistant") and pending is None
@@ -99,8 +126,13 @@ def check(record: dict[str, Any]) -> list[str]:
             pending = _json(call.group(2)) if call else None
             if call and not _calls_ok(pending):
                 problems.append(f"bad call: message {position} needs a list of name/arguments objects")
-            elif not call and not FINAL.match(content):
-                problems.append(f"bad assistant message: message {position} is neither <call> nor <final>")
+            elif FINAL.match(content) and position != last:
+                problems.append(f"turn order: a <final> answer before the end at message {position}")
+            elif not call and not FINAL.match(content) and _role(messages, position + 1) != "user":
+                problems.append(
+                    f"bad assistant message: message {position} is neither <call> nor <final> "
+                    "nor a question the user answers"
+                )
         elif role == "tool" and pending is not None:
             if not _answers(_json(content), pending):
                 problems.append(f"bad tool turn: message {position} does not answer the calls before it")
@@ -113,6 +145,10 @@ def check(record: dict[str, Any]) -> list[str]:
     if not problems:
         problems += unknown_tools(decode(record), tools)
     return problems
+
+
+def _role(messages: list[Any], position: int) -> Any:
+    return messages[position].get("role") if position < len(messages) else None
 
 
 def _json(text: str) -> Any:

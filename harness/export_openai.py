@@ -2,6 +2,12 @@
 
 Assistant tool calls keep their ids and JSON-string arguments; each is
 answered by a ``tool`` message right after the assistant message.
+
+A line holds only the keys of OpenAI's per-line training example
+(``FineTuneChatRequestInput`` of its API spec: ``messages``, ``tools``,
+``parallel_tool_calls``, ``functions``); the upload's validator refuses a line
+with any other key ("Example N contains an extra ..."), so the trajectory id
+goes to the sidecar file instead (``TRACE_FIELDS``).
 """
 
 from __future__ import annotations
@@ -9,6 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from harness.conversation import ConversationError, Turn, conversation_of, dumps, unknown_tools
+
+TRACE_FIELDS = False  # no extra keys: the trajectory ids go to a sidecar file
+KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 
 
 def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
@@ -43,6 +52,8 @@ def check(record: dict[str, Any]) -> list[str]:
     messages, tools = record.get("messages"), record.get("tools")
     if not isinstance(messages, list) or not isinstance(tools, list):
         return ["bad record: messages and tools must be lists"]
+    if extra := sorted(set(record) - KEYS):
+        return [f"bad record: keys OpenAI does not accept: {', '.join(extra)}"]
     problems = []
     roles = [m.get("role") for m in messages if isinstance(m, dict)]
     if "system" in roles[1:]:

@@ -4,22 +4,33 @@ Each trajectory passes the filters (status, success, a minimum score), becomes
 a conversation (``harness.conversation``), is encoded, and the encoded record
 is checked by its format's checker before it is written. Anything that fails
 is skipped and counted under its reason. The output file is written to a
-temporary name and renamed when complete.
+temporary name and renamed when complete. Trajectories are read one at a
+time, so a run of any size is exported in bounded memory.
+
+Every record can be traced to its trajectory and task. A format whose records
+accept extra keys (``TRACE_FIELDS`` of its module: ShareGPT, read by
+LLaMA-Factory through the columns named in ``dataset_info.json``) carries
+``trajectory_id`` and ``task_id`` fields. The others (OpenAI's, whose
+fine-tuning upload accepts only ``messages``, ``tools``,
+``parallel_tool_calls`` and ``functions``; BUTTON's, published as
+``{"messages": [...]}``) get a sidecar file ``OUT.ids`` with the trajectory id
+of each record, one a line in record order (a trajectory of ``button run`` is
+``<task id>#<trial>``; its line in ``trajectories.jsonl`` names the task).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 from button.errors import ConfigError, RunFileError
-from button.records import read_records
+from button.records import atomic_writer, iter_lines, iter_records
 from button.trajectory import Score, Trajectory
 from harness import export_button, export_openai, export_sharegpt
 from harness.conversation import ConversationError, conversation_of
@@ -46,6 +57,7 @@ class Filters:
 @dataclass
 class ExportReport:
     written: int = 0
+    sidecar: Path | None = None  # the trajectory ids of the records, when they are not fields
     skipped: Counter[str] = field(default_factory=Counter)  # reason kind -> count
     examples: dict[str, str] = field(default_factory=dict)  # reason kind -> "trajectory id: detail"
 
@@ -64,7 +76,20 @@ def parse_min_score(text: str) -> tuple[str, float]:
         raise ConfigError(f"not [METRIC=]NUMBER: {text!r}", where="--min-score") from error
 
 
-def filter_problem(trajectory: Trajectory, score: Score | None, filters: Filters) -> str | None:
+@dataclass(frozen=True)
+class ScoreFacts:
+    """What the filters need of a score: its success and the one metric asked for."""
+
+    success: bool | None
+    metric: float | None
+
+
+def sidecar_path(out: Path) -> Path:
+    """The file of trajectory ids beside an export whose records cannot carry them."""
+    return out.with_name(out.name + ".ids")
+
+
+def filter_problem(trajectory: Trajectory, score: ScoreFacts | None, filters: Filters) -> str | None:
     """Why a trajectory is not chosen, or None."""
     if filters.statuses and trajectory.status.value not in filters.statuses:
         return f"status not chosen: {trajectory.status.value}"
@@ -77,7 +102,7 @@ def filter_problem(trajectory: Trajectory, score: Score | None, filters: Filters
         if metric == "success":
             value = None if score.success is None else float(score.success)
         else:
-            value = score.metrics.get(metric)
+            value = score.metric
         if value is None:
             return f"no such score: {metric} is not available"
         if value < threshold:
@@ -85,47 +110,67 @@ def filter_problem(trajectory: Trajectory, score: Score | None, filters: Filters
     return None
 
 
+def read_score_facts(path: Path, filters: Filters) -> dict[str, ScoreFacts]:
+    """Trajectory id -> what the filters need of its score (a few bytes each)."""
+    if not path.exists():
+        raise RunFileError("no scores: run `button score` on the run first", where=str(path))
+    metric = filters.min_score[0] if filters.min_score else None
+    facts: dict[str, ScoreFacts] = {}
+    for number, value, problem in iter_lines(path):
+        try:
+            score = Score.model_validate(value)
+        except ValueError as error:
+            raise RunFileError(problem or f"not a score: {error}", where=f"{path}:{number}") from error
+        facts[score.trajectory_id] = ScoreFacts(score.success, score.metrics.get(metric) if metric else None)
+    return facts
+
+
 def export(
     run: RunFiles,
-    trajectories: list[Trajectory],
     out: Path,
     format_name: str,
     filters: Filters,
     on_record: Callable[[], None] | None = None,
 ) -> ExportReport:
-    """Write the chosen ``trajectories`` (read from ``run``) to ``out`` in one format."""
-    if run.own(out):
+    """Write the chosen trajectories of ``run`` to ``out`` in one format, with their ids."""
+    if run.own(out) or run.own(sidecar_path(out)):
         raise ConfigError(
             f"{out} is a file of the run being exported; choose another output file", where="--out"
         )
     form = FORMATS[format_name]
-    scores: dict[str, Score] = {}
-    if filters.needs_scores:
-        if not run.scores.exists():
-            raise RunFileError("no scores: run `button score` on the run first", where=str(run.scores))
-        scores = {score.trajectory_id: score for score in read_records(run.scores, Score)}
-    report = ExportReport()
-    temporary = out.with_name(out.name + ".tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8") as handle:
-            for trajectory in trajectories:
-                checked = _checked_record(trajectory, scores.get(trajectory.id), filters, form)
-                if isinstance(checked, dict):
-                    handle.write(json.dumps(checked, ensure_ascii=False) + "\n")
-                    report.written += 1
-                else:
-                    report.skip(trajectory.id, checked)
-                if on_record:
-                    on_record()
-        os.replace(temporary, out)
-    except OSError as error:
-        raise RunFileError(f"cannot write: {error.strerror or error}", where=str(out)) from error
+    traced: bool = form.TRACE_FIELDS
+    scores = read_score_facts(run.scores, filters) if filters.needs_scores else {}
+    report = ExportReport(sidecar=None if traced else sidecar_path(out))
+    with ExitStack() as files:
+        handle = files.enter_context(atomic_writer(out))
+        ids: TextIO | None = None if traced else files.enter_context(atomic_writer(sidecar_path(out)))
+        for _, trajectory in iter_records(run.trajectories, Trajectory):
+            checked = _checked_record(trajectory, scores.get(trajectory.id), filters, form)
+            if isinstance(checked, dict):
+                if traced:
+                    checked |= {"trajectory_id": trajectory.id, "task_id": trajectory.task_id}
+                _write(handle, out, json.dumps(checked, ensure_ascii=False))
+                if ids is not None:
+                    _write(ids, out, trajectory.id)
+                report.written += 1
+            else:
+                report.skip(trajectory.id, checked)
+            if on_record:
+                on_record()
+    if traced:
+        sidecar_path(out).unlink(missing_ok=True)  # a stale one from an export in another format
     return report
 
 
+def _write(handle: TextIO, out: Path, line: str) -> None:
+    try:
+        handle.write(line + "\n")
+    except OSError as error:
+        raise RunFileError(f"cannot write: {error.strerror or error}", where=str(out)) from error
+
+
 def _checked_record(
-    trajectory: Trajectory, score: Score | None, filters: Filters, form: ModuleType
+    trajectory: Trajectory, score: ScoreFacts | None, filters: Filters, form: ModuleType
 ) -> dict[str, Any] | str:
     """The checked record, or the first reason it is skipped."""
     problem = filter_problem(trajectory, score, filters)

@@ -9,6 +9,10 @@ JSON text of the function definitions. A function_call turn holds one
 observation holds the result text, or a JSON list of the results in call
 order. The format has no room for text beside a tool call: such text is left
 out.
+
+LLaMA-Factory reads only the columns its ``dataset_info.json`` names
+(``conversations``, ``system``, ``tools``), so a record also carries
+``trajectory_id`` and ``task_id`` (``TRACE_FIELDS``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from harness.conversation import ExportedCall, Turn, dumps, unknown_tools
 
+TRACE_FIELDS = True  # extra columns are ignored by the reader
 ASKING = ("human", "observation")  # even positions
 ANSWERING = ("gpt", "function_call")  # odd positions
 

@@ -1,12 +1,21 @@
-"""Score a run: find its trajectories and tasks, score each, write ``scores.jsonl``.
+"""Score a run: read its trajectories one at a time, score each, write ``scores.jsonl``.
+
+Memory stays bounded whatever the run's size: trajectories are read a line at
+a time and each score is written out as soon as it is final, in trajectory
+order; callers keep only small aggregates (``on_written``). What grows with
+the run is the set of trajectory ids seen (to score a repeated id once: the
+first line with it wins, the others are reported to ``on_duplicate``).
 
 ``scores.jsonl`` is rewritten as a whole on every scoring, never appended to:
 scores are a pure function of trajectories and tasks, so a rescore must
 replace the old one (a changed task file or scorer would otherwise leave two
 disagreeing scores for one trajectory). It is written in trajectory order to a
-temporary name and renamed, so readers only ever see a complete file.
+temporary name and renamed at the end, so readers only ever see a complete
+file, and a scoring that fails or is killed leaves the old one in place.
 
-The only costly part is the judge, whose calls run ``concurrency`` at a time.
+The only costly part is the judge, whose calls run ``concurrency`` at a time
+over a window of at most ``window_size(concurrency)`` trajectories past the
+first one not yet written (those are the only trajectories held in memory).
 Each new verdict is appended to ``scores.jsonl.partial`` (flushed each, see
 ``button.records``) the moment it arrives, in whatever order verdicts finish:
 that file is the journal of an unfinished judged scoring. The next scoring
@@ -18,34 +27,55 @@ The journal is removed once ``scores.jsonl`` holds everything.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import ValidationError
 
 from button.errors import RunFileError
-from button.records import RecordWriter, iter_lines, read_records, write_atomically
+from button.records import RecordWriter, atomic_writer, iter_lines, iter_records
 from button.task import Task
 from button.taskfile import load_tasks
-from button.trajectory import JudgeVerdict, Score, Trajectory
+from button.trajectory import JudgeVerdict, Score, Trajectory, TrajectoryStatus
 from harness.run_dir import RunFiles
 from harness.scoring.metrics import score_trajectory
 
 Judge = Callable[[Trajectory, Task | None], Awaitable[JudgeVerdict]]
 
 
-def load_run(run: RunFiles, tasks_file: Path) -> tuple[list[Trajectory], dict[str, Task]]:
-    trajectories = read_records(run.trajectories, Trajectory)
-    if not trajectories:
-        raise RunFileError("no trajectories yet", where=str(run.trajectories))
-    tasks = {task.id: task for task in load_tasks(tasks_file)}
-    missing = sorted({t.task_id for t in trajectories} - set(tasks))
-    if missing:
-        raise RunFileError(
-            f"task {missing[0]!r} of the trajectories is not in {tasks_file}; give the right --tasks",
-            where=str(run.trajectories),
-        )
-    return trajectories, tasks
+@dataclass(frozen=True)
+class TaskSet:
+    """The tasks a run is scored against, and the file they came from (for messages)."""
+
+    file: Path
+    by_id: dict[str, Task]
+
+    @classmethod
+    def load(cls, path: Path) -> TaskSet:
+        return cls(path, {task.id: task for task in load_tasks(path)})
+
+    def strategies(self) -> dict[str, str]:
+        return {task_id: task.strategy.value for task_id, task in self.by_id.items()}
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A trajectory line whose id an earlier line already had; it is not scored."""
+
+    line: int
+    trajectory_id: str
+    first_line: int
+
+
+OnWritten = Callable[[Score, TrajectoryStatus], None]
+
+
+def window_size(concurrency: int) -> int:
+    """Trajectories held at most while the judge works ahead of the first unwritten one."""
+    return max(256, 8 * concurrency)
 
 
 def partial_path(scores: Path) -> Path:
@@ -68,69 +98,114 @@ def earlier_verdicts(scores: Path, model: str) -> dict[str, JudgeVerdict]:
     return verdicts
 
 
+@dataclass
+class _Pending:
+    """A score on its way to the file: final once ``verdict`` (if any) is done."""
+
+    score: Score
+    status: TrajectoryStatus
+    verdict: asyncio.Future[None] | None = None
+
+
 async def score_run(
-    trajectories: list[Trajectory],
-    tasks: dict[str, Task],
-    scores_path: Path,
+    run: RunFiles,
+    tasks: TaskSet,
     *,
     judge: Judge | None = None,
     judge_model: str | None = None,
     concurrency: int = 4,
     on_scored: Callable[[Score], None] | None = None,
-) -> list[Score]:
-    """Score every trajectory and replace ``scores_path`` with the scores, in trajectory order."""
-    scores = [score_trajectory(trajectory, tasks.get(trajectory.task_id)) for trajectory in trajectories]
-    journal = partial_path(scores_path)
-    reuse = earlier_verdicts(scores_path, judge_model) if judge and judge_model else {}
-    todo: list[int] = []  # positions that need a new verdict
-    for position, score in enumerate(scores):
-        if judge is not None and score.trajectory_id not in reuse:
-            todo.append(position)
-            continue
-        if score.trajectory_id in reuse:
-            _add_verdict(score, reuse[score.trajectory_id])
+    on_written: OnWritten | None = None,
+    on_duplicate: Callable[[Duplicate], None] | None = None,
+) -> int:
+    """Score every trajectory of ``run`` and replace its ``scores.jsonl``; the number scored.
+
+    ``on_scored`` is called as each score is complete (verdicts finish in any
+    order), ``on_written`` with each score and its trajectory's status in file
+    order, ``on_duplicate`` for each line whose trajectory id was seen before.
+    """
+    reuse = earlier_verdicts(run.scores, judge_model) if judge and judge_model else {}
+    journal = partial_path(run.scores)
+    writer: RecordWriter | None = None
+    limit = asyncio.Semaphore(max(1, concurrency))
+    window: deque[_Pending] = deque()
+    first_line: dict[str, int] = {}
+    written = 0
+
+    async def verdict_for(pending: _Pending, trajectory: Trajectory, judge: Judge) -> None:
+        nonlocal writer
+        async with limit:
+            verdict = await judge(trajectory, tasks.by_id.get(trajectory.task_id))
+        _add_verdict(pending.score, verdict)
+        if writer is None:
+            writer = RecordWriter(journal)
+        writer.append(pending.score)
         if on_scored:
-            on_scored(score)
-    if judge is not None and todo:
-        with RecordWriter(journal) as writer:
+            on_scored(pending.score)
 
-            async def verdict_for(position: int, judge: Judge = judge) -> None:
-                trajectory = trajectories[position]
-                _add_verdict(scores[position], await judge(trajectory, tasks.get(trajectory.task_id)))
-                writer.append(scores[position])
-                if on_scored:
-                    on_scored(scores[position])
+    def emit(out: TextIO, pending: _Pending) -> None:
+        nonlocal written
+        out.write(pending.score.model_dump_json() + "\n")
+        written += 1
+        if on_written:
+            on_written(pending.score, pending.status)
 
-            await bounded(todo, verdict_for, concurrency)
-    write_scores(scores_path, scores)
+    async def flush(out: TextIO, keep: int) -> None:
+        """Write finished scores from the front until at most ``keep`` remain."""
+        while window:
+            head = window[0]
+            if head.verdict is None or head.verdict.done():
+                if head.verdict is not None:
+                    head.verdict.result()  # raises the judge's failure as it is
+                emit(out, window.popleft())
+                continue
+            if len(window) <= keep:
+                return
+            running = [p.verdict for p in window if p.verdict is not None and not p.verdict.done()]
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                future.result()  # the first failure stops the scoring
+
+    try:
+        with atomic_writer(run.scores) as out:
+            for line, trajectory in iter_records(run.trajectories, Trajectory):
+                if trajectory.id in first_line:
+                    if on_duplicate:
+                        on_duplicate(Duplicate(line, trajectory.id, first_line[trajectory.id]))
+                    continue
+                first_line[trajectory.id] = line
+                task = tasks.by_id.get(trajectory.task_id)
+                if task is None:
+                    raise RunFileError(
+                        f"task {trajectory.task_id!r} of the trajectories is not in {tasks.file}; "
+                        "give the right --tasks",
+                        where=f"{run.trajectories}:{line}",
+                    )
+                pending = _Pending(score_trajectory(trajectory, task), trajectory.status)
+                if judge is not None and trajectory.id not in reuse:
+                    pending.verdict = asyncio.ensure_future(verdict_for(pending, trajectory, judge))
+                else:
+                    if trajectory.id in reuse:
+                        _add_verdict(pending.score, reuse[trajectory.id])
+                    if on_scored:
+                        on_scored(pending.score)
+                window.append(pending)
+                await flush(out, window_size(concurrency))
+            await flush(out, 0)
+            if not first_line:
+                raise RunFileError("no trajectories yet", where=str(run.trajectories))
+    finally:
+        running = [p.verdict for p in window if p.verdict is not None]
+        for future in running:
+            future.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if writer is not None:
+            writer.close()
     journal.unlink(missing_ok=True)
-    return scores
+    return written
 
 
 def _add_verdict(score: Score, verdict: JudgeVerdict) -> None:
     score.judge = verdict
     if score.success is None:
         score.success = verdict.success
-
-
-async def bounded(items: list[int], work: Callable[[int], Awaitable[None]], limit: int) -> None:
-    """``work`` on every item, at most ``limit`` at a time. On the first failure the
-    others are cancelled and that failure is raised as it is (no ExceptionGroup)."""
-    pending = iter(items)
-
-    async def drain() -> None:
-        for item in pending:  # shared: each item is taken by one worker
-            await work(item)
-
-    workers = [asyncio.ensure_future(drain()) for _ in range(min(max(1, limit), len(items)))]
-    try:
-        await asyncio.gather(*workers)
-    finally:
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-
-
-def write_scores(path: Path, scores: list[Score]) -> None:
-    """Replace ``path`` with these scores, atomically, with one fsync."""
-    write_atomically(path, "".join(score.model_dump_json() + "\n" for score in scores))

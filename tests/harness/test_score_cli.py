@@ -14,6 +14,7 @@ from button.trajectory import JudgeVerdict, Score, Trajectory
 from tests.conftest import FIXTURES
 
 SCORING = FIXTURES / "scoring"
+TRAJECTORIES = read_records(SCORING / "trajectories.jsonl", Trajectory)
 
 
 @pytest.fixture
@@ -41,12 +42,13 @@ def test_score_writes_one_score_per_trajectory(run: Path, capsys: pytest.Capture
 def test_score_json(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["score", str(run), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["overall"]["trajectories"] == 8
-    assert report["overall"]["success_rate"] == pytest.approx(4 / 7)  # the no-plan task has no verdict
+    scores = read_records(run / "scores.jsonl", Score)
+    verdicts = [s.success for s in scores if s.success is not None]
+    assert report["overall"]["trajectories"] == report["scored"] == len(scores) == len(TRAJECTORIES)
+    assert report["overall"]["success_rate"] == pytest.approx(sum(verdicts) / len(verdicts))
     assert {s["name"] for s in report["strategies"]} == {"sequential", "parallel-then-sequential"}
-    assert report["judge_usage"] is None
-    finance = next(s for s in report["tasks"] if s["name"] == "finance.two_share_prices_then_split")
-    assert finance["metrics"]["parallelism"] == pytest.approx(2 / 3)
+    assert {t["name"] for t in report["tasks"]} == {s.task_id for s in scores}
+    assert report["judge_usage"] is None and report["duplicates"] == 0
 
 
 def test_trajectories_file_with_tasks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +57,7 @@ def test_trajectories_file_with_tasks(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["score", str(trajectories)]) == 2
     assert "give the task file with --tasks" in capsys.readouterr().err
     assert main(["score", str(trajectories), "--tasks", str(SCORING / "tasks.jsonl")]) == 0
-    assert len(read_records(tmp_path / "scores.jsonl", Score)) == 8
+    assert len(read_records(tmp_path / "scores.jsonl", Score)) == len(TRAJECTORIES)
 
 
 def test_changed_task_file_is_refused(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,24 +79,26 @@ def test_earlier_judge_verdicts_are_reused(run: Path) -> None:
 
     from button.records import RecordWriter
     from harness.run_dir import locate_run
-    from harness.score_run import load_run, partial_path, score_run
+    from harness.score_run import TaskSet, partial_path, score_run
 
     files = locate_run(run)
-    trajectories, tasks = load_run(files, run / "tasks.jsonl")
+    tasks = TaskSet.load(run / "tasks.jsonl")
     verdict = JudgeVerdict(success=True, reason="earlier", model="m")
     with RecordWriter(partial_path(files.scores)) as writer:
-        writer.append(Score(task_id="x", trajectory_id=trajectories[0].id, run_id="r", judge=verdict))
+        writer.append(Score(task_id="x", trajectory_id=TRAJECTORIES[0].id, run_id="r", judge=verdict))
     asked: list[str] = []
 
     async def judge(trajectory: Trajectory, task: object) -> JudgeVerdict:
         asked.append(trajectory.id)
         return JudgeVerdict(success=False, reason="new", model="m")
 
-    scores = asyncio.run(score_run(trajectories, tasks, files.scores, judge=judge, judge_model="m"))
-    assert asked == [t.id for t in trajectories[1:]]
+    assert asyncio.run(score_run(files, tasks, judge=judge, judge_model="m")) == len(TRAJECTORIES)
+    scores = read_records(files.scores, Score)
+    assert sorted(asked) == sorted(t.id for t in TRAJECTORIES[1:])
     assert scores[0].judge == verdict
     no_plan = next(s for s in scores if s.task_id == "ecommerce.no_plan")
     assert no_plan.success is False  # the judge decides tasks without a plan
+    assert not partial_path(files.scores).exists()
 
 
 @pytest.mark.model
