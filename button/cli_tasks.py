@@ -13,7 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.tree import Tree
 
-from button.task import ComputedFrom, Task, argument_source
+from button.task import FromRef, Task, argument_source
 from button.taskfile import load_tasks, read_task_file
 
 console = Console(highlight=False, soft_wrap=True)
@@ -131,9 +131,8 @@ def _arguments_text(arguments: dict[str, Any]) -> str:
         source = argument_source(value)
         if source is None:
             parts.append(f"{key}={json.dumps(value)}")
-        elif isinstance(source, ComputedFrom):
-            names = ", ".join(".".join([ref.call_id, *ref.path]) for ref in source.sources)
-            parts.append(f"{key}=<computed from {names}>")
+        elif isinstance(source, FromRef):
+            parts.append(f"{key}=<{source.text}>")
         else:
-            parts.append(f"{key}=<{'.'.join([source.call_id, *source.path])}>")
+            parts.append(f"{key}=<{source.describe()}>")
     return ", ".join(parts)

@@ -13,6 +13,37 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from button.plan_refs import (  # re-exported: the reference forms belong to the task model
+    ChoiceFrom,
+    Computed,
+    ComputedFrom,
+    FromAll,
+    FromRef,
+    Reference,
+    argument_source,
+    parse_ref,
+    resolve_path,
+)
+
+__all__ = [
+    "AtomicTask",
+    "ChoiceFrom",
+    "Computed",
+    "ComputedFrom",
+    "FromAll",
+    "FromRef",
+    "FunctionDef",
+    "FunctionSpec",
+    "PlanGroup",
+    "PlannedCall",
+    "Reference",
+    "Strategy",
+    "Task",
+    "argument_source",
+    "parse_ref",
+    "resolve_path",
+]
+
 TASK_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 
@@ -123,54 +154,6 @@ class Task(_Strict):
 
     def planned_calls(self) -> list[PlannedCall]:
         return [call for group in self.plan or [] for call in group]
-
-
-# --- plan argument references -------------------------------------------------
-
-
-class FromRef(BaseModel):
-    """``{"from": "c1.field.sub"}``: must equal that field of call c1's result."""
-
-    call_id: str
-    path: list[str]
-
-
-class ComputedFrom(BaseModel):
-    """``{"computed_from": ["c1.a", ...]}``: any value, once those results exist."""
-
-    sources: list[FromRef]
-
-
-def parse_ref(text: str) -> FromRef:
-    """``"c1.field.sub"`` -> FromRef(call_id="c1", path=["field", "sub"])."""
-    call_id, *path = text.split(".")
-    return FromRef(call_id=call_id, path=path)
-
-
-def argument_source(value: Any) -> FromRef | ComputedFrom | None:
-    """The reference an argument value stands for, or None for a literal."""
-    if isinstance(value, dict) and set(value) == {"from"} and isinstance(value["from"], str):
-        return parse_ref(value["from"])
-    if (
-        isinstance(value, dict)
-        and set(value) == {"computed_from"}
-        and isinstance(value["computed_from"], list)
-        and all(isinstance(item, str) for item in value["computed_from"])
-    ):
-        return ComputedFrom(sources=[parse_ref(item) for item in value["computed_from"]])
-    return None
-
-
-def resolve_path(value: Any, path: list[str]) -> Any:
-    """Follow a field path into a JSON value; list items by index. KeyError if absent."""
-    for part in path:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            raise KeyError(part)
-    return value
 
 
 def _agreement(planned: dict[str, Any], actual: dict[str, Any]) -> int:

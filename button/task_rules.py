@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from button.plan_refs import FromAll, FromRef, ReferenceFormError, known_forms, parse_argument
 from button.schemas import all_errors, schema_problem
-from button.task import ComputedFrom, FromRef, PlannedCall, Task, argument_source
+from button.task import PlannedCall, Task
 
 Problem = tuple[str, str]
 
@@ -138,26 +139,57 @@ def _check_arguments(
     parameters: dict[str, Any],
     earlier: dict[str, str],
 ) -> list[Problem]:
+    """References must be well-formed and point at earlier declared fields; literals must
+    validate against ``parameters``. An object with no reference key is a literal, so an
+    object-typed parameter takes one as it is; where the schema refuses it, the error
+    names the reference forms (it was most likely meant as one)."""
     problems: list[Problem] = []
     literal: dict[str, Any] = {}
+    properties = parameters.get("properties") if isinstance(parameters.get("properties"), dict) else {}
     for key, value in arguments.items():
-        source = argument_source(value)
+        where = f"{base}.arguments.{key}"
+        try:
+            source = parse_argument(value)
+        except ReferenceFormError as error:
+            problems.append((where, f"{error}; the forms are: {known_forms()}"))
+            continue
         if source is None:
             literal[key] = value
             continue
-        refs = source.sources if isinstance(source, ComputedFrom) else [source]
-        for ref in refs:
+        for ref in source.sources:
             why = _reference_problem(task, ref, earlier)
             if why:
-                problems.append((f"{base}.arguments.{key}", why))
+                problems.append((where, why))
+        declared = properties.get(key, {}) if isinstance(properties, dict) else {}
+        if isinstance(source, FromAll) and not _may_be_array(declared):
+            kind = declared["type"]
+            problems.append((where, f"'from_all' gives an array, but the parameter is of type {kind!r}"))
     if schema_problem(parameters) is None:
         # References stand for values we only know at run time: check the
         # literals, and let referenced keys count as present.
         schema = dict(parameters)
         schema["required"] = [k for k in parameters.get("required", []) if k not in arguments]
+        unknown_objects: set[str] = set()
         for path, message in all_errors(schema, literal):
+            key = str(path[0]) if path else ""
+            if key in literal and isinstance(literal[key], dict):
+                if key not in unknown_objects:
+                    unknown_objects.add(key)
+                    problems.append(
+                        (
+                            f"{base}.arguments.{key}",
+                            f"{message}; nor is it a reference: "
+                            f"{', '.join(map(repr, literal[key]))} is no known form ({known_forms()})",
+                        )
+                    )
+                continue
             problems.append((json_path([f"{base}.arguments", *path]), message))
     return problems
+
+
+def _may_be_array(schema: Any) -> bool:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind is None or kind == "array" or (isinstance(kind, list) and "array" in kind)
 
 
 def _reference_problem(task: Task, ref: FromRef, earlier: dict[str, str]) -> str | None:

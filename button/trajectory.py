@@ -103,6 +103,7 @@ class FailureReason(enum.StrEnum):
     UNVERIFIED_FLOW = "unverified_flow"  # a computed_from argument: plausible, not checkable
     INVENTED_TOOL = "invented_tool"  # a call of a tool that was not offered
     INVALID_ARGUMENTS = "invalid_arguments"  # arguments invalid against ``parameters``
+    TOOL_ERROR = "tool_error"  # a plan call was answered only with an error
     UNGROUNDED = "ungrounded"  # the final answer does not state the results
     NO_FINAL_ANSWER = "no_final_answer"  # no assistant message answers the task
     JUDGE_FAILED = "judge_failed"  # the judge's verdict was negative

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from button.task import ComputedFrom, Task, argument_source
+from button.task import FromRef, Task, argument_source
 from button.trajectory import Score
 from tui.calls import ShownCall
 from tui.plan import PlanMatch, PlanMatching
@@ -102,10 +102,9 @@ def _planned_value(value: Any) -> Text:
     source = argument_source(value)
     if source is None:
         return _value(value)
-    if isinstance(source, ComputedFrom):
-        names = ", ".join(".".join([ref.call_id, *ref.path]) for ref in source.sources)
-        return Text(f"computed from {names}", style="magenta")
-    return Text("← " + ".".join([source.call_id, *source.path]), style="magenta")
+    if isinstance(source, FromRef):
+        return Text("← " + source.text, style="magenta")
+    return Text(source.describe(), style="magenta")
 
 
 def _value(value: Any) -> Text:

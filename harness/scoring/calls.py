@@ -1,10 +1,18 @@
 """The tool calls an assistant actually made in a trajectory, with their results.
 
-A call is read from an assistant message's ``tool_calls``; its result is the
-``content`` of the tool message that answers its id, parsed as JSON. A call
-whose arguments are not a JSON object keeps ``arguments=None``; a call that got
-no JSON answer (a tool error, no tool message) keeps ``result=None`` and
-``failed=True``.
+A call is read from an assistant message's ``tool_calls``; its answer is the
+``content`` of the tool message that answers its id. The answer is
+
+- an *error* (``failed=True``, ``result=None``) when the tool message is
+  recorded with an error, is missing, or is a JSON object whose only key is
+  ``error``;
+- a JSON *result* when it parses as JSON;
+- else *plain text* (``plain=True``, ``result=None``, the text in ``text``):
+  a value the text contains still counts as taken from it.
+
+A call whose arguments are not a JSON object keeps ``arguments=None``. Each
+call is checked against the ``parameters`` of the tool offered under its name:
+``problem`` says why it is invalid (``invented`` when no such tool was offered).
 """
 
 from __future__ import annotations
@@ -13,7 +21,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from button.schemas import first_error
+from button.task import Task
 from button.trajectory import Trajectory
+from harness.scoring.answer import final_answer
+from harness.scoring.text import message_text, parse_json_text
+
+__all__ = [
+    "ActualCall",
+    "actual_calls",
+    "assistant_turns",
+    "final_answer",
+    "message_text",
+    "offered_tools",
+    "parse_json_text",
+]
+
+NOT_OFFERED = "no such tool was offered"
 
 
 @dataclass(frozen=True)
@@ -24,12 +48,38 @@ class ActualCall:
     name: str
     raw_arguments: str
     arguments: dict[str, Any] | None
-    result: Any
-    failed: bool
+    result: Any  # the JSON result; None for an error or plain text
+    failed: bool  # answered with an error, or not answered
+    text: str = ""  # the answer as text
+    plain: bool = False  # answered with text that is not JSON
+    problem: str | None = None  # why the arguments are invalid against the tool's parameters
+    invented: bool = False  # no tool of this name was offered
+
+    @property
+    def answered(self) -> bool:
+        """Answered with a result (JSON or plain text), not an error."""
+        return not self.failed
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
 
 
-def actual_calls(trajectory: Trajectory) -> list[ActualCall]:
+def offered_tools(trajectory: Trajectory, task: Task | None = None) -> dict[str, dict[str, Any]]:
+    """Tool name -> ``parameters``, as offered in the trajectory (else the task's functions)."""
+    offered = {
+        tool["function"]["name"]: tool["function"].get("parameters") or {}
+        for tool in trajectory.tools
+        if isinstance(tool.get("function"), dict) and "name" in tool["function"]
+    }
+    if not offered and task is not None:
+        offered = {spec.name: spec.function.parameters for spec in task.functions}
+    return offered
+
+
+def actual_calls(trajectory: Trajectory, task: Task | None = None) -> list[ActualCall]:
     """Every tool call of the trajectory, in the order it was issued."""
+    offered = offered_tools(trajectory, task)
     answers: dict[str, tuple[str, bool]] = {}
     for position, message in enumerate(trajectory.messages):
         if message.get("role") == "tool" and isinstance(message.get("tool_call_id"), str):
@@ -44,54 +94,48 @@ def actual_calls(trajectory: Trajectory) -> list[ActualCall]:
             raw = function.get("arguments")
             raw_text = raw if isinstance(raw, str) else json.dumps(raw)
             call_id = str(tool_call.get("id", ""))
+            name = str(function.get("name", ""))
             content, error = answers.get(call_id, ("", True))
-            result = None if error else parse_json_text(content)
+            decoded = None if error else parse_json_text(content)
+            failed = error or _is_error_object(decoded)
+            plain = not failed and decoded is None and bool(content.strip())
+            arguments = _object(raw_text)
             calls.append(
                 ActualCall(
                     index=len(calls),
                     turn=turn,
                     call_id=call_id,
-                    name=str(function.get("name", "")),
+                    name=name,
                     raw_arguments=raw_text,
-                    arguments=_object(raw_text),
-                    result=result,
-                    failed=result is None,
+                    arguments=arguments,
+                    result=None if failed else decoded,
+                    failed=failed or (decoded is None and not plain),
+                    text=content,
+                    plain=plain,
+                    problem=_problem(offered.get(name), arguments, bool(offered)),
+                    invented=bool(offered) and name not in offered,
                 )
             )
     return calls
 
 
-def final_answer(trajectory: Trajectory) -> str | None:
-    """The text of the last assistant message that has text, if any."""
-    for message in reversed(trajectory.messages):
-        if message.get("role") == "assistant":
-            text = message_text(message.get("content")).strip()
-            if text:
-                return text
-    return None
+def _problem(parameters: dict[str, Any] | None, arguments: dict[str, Any] | None, known: bool) -> str | None:
+    if parameters is None:
+        return NOT_OFFERED if known else None
+    if arguments is None:
+        return "arguments are not a JSON object"
+    error = first_error(parameters, arguments)
+    return f"{error[0] or '(arguments)'}: {error[1]}" if error else None
+
+
+def _is_error_object(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"error"}
 
 
 def assistant_turns(trajectory: Trajectory) -> int:
     return sum(1 for message in trajectory.messages if message.get("role") == "assistant")
 
 
-def parse_json_text(text: str) -> Any:
-    """A JSON value, or None when the text is not JSON."""
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        return None
-
-
 def _object(text: str) -> dict[str, Any] | None:
     value = parse_json_text(text)
     return value if isinstance(value, dict) else None
-
-
-def message_text(content: Any) -> str:
-    """Message content as text (OpenAI content may be a list of text parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""

@@ -43,7 +43,7 @@ EXPECTED: dict[str, tuple[bool | None, dict[str, float | None]]] = {
             "precision": 0.5,
             "recall": 0.5,
             "f1": 0.5,
-            "order": None,
+            "order": 1.0,  # c2 was made after c1, only with the wrong city
             "data_flow": 0.5,
             "parallelism": None,
             "assistant_turns": 3.0,
@@ -83,7 +83,8 @@ EXPECTED: dict[str, tuple[bool | None, dict[str, float | None]]] = {
     ),
     "finance.two_share_prices_then_split#ungrounded_answer": (
         False,
-        {"grounding": 0.0, "parallelism": 1.0, "assistant_turns": 3.0, "tool_calls": 3.0},
+        # "about 20 shares" states 21 within the precision it shows (tens), not 12 or 135.1
+        {"grounding": THIRD, "parallelism": 1.0, "assistant_turns": 3.0, "tool_calls": 3.0},
     ),
 }
 NO_PLAN = {"validity": TWO_THIRDS, "invented_tools": 0.0, "assistant_turns": 4.0, "tool_calls": 3.0}
@@ -143,7 +144,7 @@ def test_details_say_what_went_wrong(
     _, _, sequential = scored["finance.two_share_prices_then_split#sequential_not_parallel"]
     assert sequential["groups_not_parallel"] == [["c1", "c2"]]
     _, _, ungrounded = scored["finance.two_share_prices_then_split#ungrounded_answer"]
-    assert ungrounded["grounding"] == {"answer": True, "stated": [], "missing": [21, 12, 135.1]}
+    assert ungrounded["grounding"] == {"answer": True, "stated": [21], "missing": [12, 135.1]}
     assert ungrounded["failures"] == ["the final answer does not state the results"]
 
 
