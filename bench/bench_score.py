@@ -103,7 +103,7 @@ def throughput(lines: int, repeats: int) -> None:
 def make_scaled_run(folder: Path, lines: int, trials: int) -> tuple[Path, int]:
     """``lines`` trajectories over copies of the fixture tasks, ``trials`` of each sample per copy.
 
-    Trajectory ``m`` is fixture sample ``m % S`` on copy ``c`` of its task, trial ``t``
+    Trajectory ``m`` is fixture sample ``m % S`` on copy ``c`` of its task (``<id>.copy<c>``), trial ``t``
     (``m // S == c * trials + t``). Returns the trajectories file and the number of tasks."""
     folder.mkdir(parents=True, exist_ok=True)
     samples = [json.loads(line) for line in (FIXTURE / "trajectories.jsonl").read_text().splitlines()]
@@ -112,12 +112,12 @@ def make_scaled_run(folder: Path, lines: int, trials: int) -> tuple[Path, int]:
     with (folder / "tasks.jsonl").open("w", encoding="utf-8") as out:
         for copy in range(copies):
             for task in tasks:
-                out.write(json.dumps({**task, "id": f"{task['id']}~{copy}"}) + "\n")
+                out.write(json.dumps({**task, "id": f"{task['id']}.copy{copy}"}) + "\n")
     with (folder / "trajectories.jsonl").open("w", encoding="utf-8") as out:
         for number in range(lines):
             record = dict(samples[number % len(samples)])
             copy, trial = divmod(number // len(samples), trials)
-            record["task_id"] = f"{record['task_id']}~{copy}"
+            record["task_id"] = f"{record['task_id']}.copy{copy}"
             record["id"] = f"{record['id']}~{copy}#{trial}"
             record["trial"] = trial
             out.write(json.dumps(record) + "\n")
@@ -158,6 +158,9 @@ def scale(sizes: list[int], trials: int) -> None:
                 print(f"  {lines:>7,} trajectories: FAILED\n{result.stderr[-2000:]}")
                 continue
             _, code, scoring_s, maxrss_kb = bench[-1].split()
+            if code != "0":
+                print(f"  {lines:>7,} trajectories: exit {code}\n{result.stderr[-2000:]}")
+                continue
             report = json.loads(result.stdout)
             assert report["scored"] == lines and len(report["trajectories"]) == lines, "incomplete report"
             print(

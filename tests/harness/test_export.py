@@ -12,11 +12,10 @@ import pytest
 
 from button.cli import main
 from button.records import read_records
-from button.trajectory import Trajectory
+from button.trajectory import Score, Trajectory
 from harness import export_button, export_openai, export_sharegpt
 from harness.conversation import calls_and_results, conversation_of
 from harness.export_run import FORMATS
-from harness.scoring.calls import final_answer
 from tests.conftest import FIXTURES
 
 SCORING = FIXTURES / "scoring"
@@ -46,10 +45,15 @@ def test_round_trip(form: str, run: Path, tmp_path: Path, capsys: pytest.Capture
     records = [json.loads(line) for line in out.read_text().splitlines()]
     for trajectory, record in zip(EXPORTABLE, records, strict=True):
         assert FORMATS[form].check(record) == []
-        expected = calls_and_results(conversation_of(trajectory.messages))
-        assert calls_and_results(FORMATS[form].decode(record)) == expected
-        answers = [t.text for t in FORMATS[form].decode(record) if t.role == "assistant" and not t.calls]
-        assert answers[-1] == final_answer(trajectory)
+        turns = conversation_of(trajectory.messages)
+        assert calls_and_results(FORMATS[form].decode(record)) == calls_and_results(turns)
+        replies = [t.text for t in turns if t.role == "assistant" and not t.calls]
+        if form == "button":  # the record ends at the final answer
+            final = export_button.final_turn(turns)
+            assert final is not None
+            replies = [t.text for t in turns[: final + 1] if t.role == "assistant" and not t.calls]
+        decoded = [t.text for t in FORMATS[form].decode(record) if t.role == "assistant" and not t.calls]
+        assert decoded == replies
 
 
 def test_parallel_calls_stay_together(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,24 +72,34 @@ def test_parallel_calls_stay_together(run: Path, tmp_path: Path, capsys: pytest.
 
 
 def test_filters(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = str(tmp_path / "o.jsonl")
-    assert main(["export", str(run), "--format", "openai", "--out", out, "--successful"]) == 2
+    """Each filter keeps exactly the exportable trajectories its scores choose, in run order."""
+    out = tmp_path / "o.jsonl"
+    args = [str(run), "--format", "openai", "--out", str(out)]
+    assert main(["export", *args, "--successful"]) == 2
     assert "no scores" in capsys.readouterr().err
     assert main(["score", str(run)]) == 0
     capsys.readouterr()
-    successful = export_json([str(run), "--format", "openai", "--out", out, "--successful"], capsys)
-    assert successful["written"] == 3  # perfect, sequential, invalid arguments; invented tool fails the check
-    assert successful["skipped"] == {"not successful": 4, "call of a tool not offered": 1}
-    recall = export_json([str(run), "--format", "openai", "--out", out, "--min-score", "recall=1"], capsys)
-    assert recall["written"] == 5
-    assert recall["skipped"] == {
-        "score below the minimum": 1,
-        "no such score": 1,
-        "call of a tool not offered": 1,
-    }
-    status = export_json([str(run), "--format", "openai", "--out", out, "--status", "max_turns"], capsys)
-    assert status["written"] == 0 and status["skipped"] == {"status not chosen": 8}
-    assert main(["export", str(run), "--format", "openai", "--out", out, "--min-score", "f1=high"]) == 2
+    scores = {s.trajectory_id: s for s in read_records(run / "scores.jsonl", Score)}
+    exportable = [t.id for t in EXPORTABLE]
+
+    def exported(*flags: str) -> tuple[list[str], dict[str, Any]]:
+        report = export_json([*args, *flags], capsys)
+        return (out.with_name(out.name + ".ids").read_text().splitlines(), report)
+
+    successful, report = exported("--successful")
+    assert successful == [i for i in exportable if scores[i].success is True]
+    assert report["skipped"]["call of a tool not offered"] == 1
+    assert report["skipped"].get("not successful", 0) == sum(
+        scores[i].success is not True for i in exportable
+    )
+    recall, report = exported("--min-score", "recall=1")
+    assert recall == [i for i in exportable if (scores[i].metrics.get("recall") or 0) >= 1]
+    assert report["skipped"].get("no such score", 0) == sum(
+        scores[i].metrics.get("recall") is None for i in exportable
+    )
+    status, report = exported("--status", "max_turns")
+    assert status == [] and report["skipped"] == {"status not chosen": len(TRAJECTORIES)}
+    assert main(["export", *args, "--min-score", "f1=high"]) == 2
 
 
 def test_broken_trajectory_is_skipped_with_its_reason(
@@ -147,6 +161,22 @@ def test_button_checker() -> None:
     no_final = copy.deepcopy(record)
     no_final["messages"][-1]["content"] = "21 and 12"
     assert "turn order: the record must end with a <final> answer" in export_button.check(no_final)
+    early_final = copy.deepcopy(record)
+    first_call = next(i for i, m in enumerate(early_final["messages"]) if m["role"] == "assistant")
+    early_final["messages"][first_call + 2 : first_call + 2] = [
+        {"role": "assistant", "content": "<final>not yet</final>"},
+        {"role": "user", "content": "go on"},
+    ]
+    assert any("a <final> answer before the end" in p for p in export_button.check(early_final))
+    question = copy.deepcopy(record)
+    question["messages"][first_call + 2 : first_call + 2] = [
+        {"role": "assistant", "content": "Shall I go on?"},
+        {"role": "user", "content": "yes"},
+    ]
+    assert export_button.check(question) == []
+    unanswered = copy.deepcopy(question)
+    del unanswered["messages"][first_call + 3]
+    assert any("nor a question the user answers" in p for p in export_button.check(unanswered))
     no_tools = copy.deepcopy(record)
     no_tools["messages"][0]["content"] = "no tools here"
     assert export_button.check(no_tools) == [
