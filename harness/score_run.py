@@ -184,6 +184,7 @@ async def score_run(
                 pending = _Pending(score_trajectory(trajectory, task), trajectory.status)
                 if judge is not None and trajectory.id not in reuse:
                     pending.verdict = asyncio.ensure_future(verdict_for(pending, trajectory, judge))
+                    await asyncio.sleep(0)  # let the judge call start while the next line is read
                 else:
                     if trajectory.id in reuse:
                         _add_verdict(pending.score, reuse[trajectory.id])

@@ -137,3 +137,56 @@ def _journal_ids(path: Path) -> set[str]:
     if not path.exists():
         return set()
     return {str(value["trajectory_id"]) for _, value, _ in iter_lines(path) if value}
+
+
+def test_the_judge_never_works_further_ahead_than_the_window(tmp_path: Path) -> None:
+    """Scores are written in order, so while the first verdict is held the judge may run
+    ahead by ``window_size`` trajectories and no further: memory stays bounded."""
+    import asyncio
+    import contextlib
+
+    from button.trajectory import JudgeVerdict
+    from harness.run_dir import locate_run
+    from harness.score_run import TaskSet, score_run, window_size
+
+    samples = (FIXTURES / "scoring" / "trajectories.jsonl").read_text().splitlines()
+    window = window_size(2)
+    folder = tmp_path / "many"
+    shutil.copytree(FIXTURES / "scoring", folder)
+    ids = []
+    with (folder / "trajectories.jsonl").open("w") as handle:
+        for number in range(window + 40):
+            record = json.loads(samples[number % len(samples)])
+            record["id"] = f"{record['id']}~{number}"
+            ids.append(record["id"])
+            handle.write(json.dumps(record) + "\n")
+    position = {trajectory_id: number for number, trajectory_id in enumerate(ids)}
+    written: list[str] = []
+    asked: list[tuple[int, int]] = []  # (position asked, scores written by then)
+
+    async def judge(trajectory: Trajectory, task: object) -> JudgeVerdict:
+        asked.append((position[trajectory.id], len(written)))
+        if position[trajectory.id] == window:
+            release.set()
+        if position[trajectory.id] == 0:  # the first verdict waits until the window is full
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(release.wait(), timeout=30)
+        return JudgeVerdict(success=True, reason="ok", model="m")
+
+    async def scoring() -> int:
+        return await score_run(
+            locate_run(folder),
+            TaskSet.load(folder / "tasks.jsonl"),
+            judge=judge,
+            judge_model="m",
+            concurrency=2,
+            on_written=lambda score, status: written.append(score.trajectory_id),
+        )
+
+    release = asyncio.Event()
+    count = asyncio.run(scoring())
+    assert count == len(ids) and written == ids
+    assert [s.trajectory_id for s in read_records(folder / "scores.jsonl", Score)] == ids
+    assert sorted(p for p, _ in asked) == list(range(len(ids)))
+    assert all(p - done <= window for p, done in asked)
+    assert max(p for p, done in asked if done == 0) == window  # it did run ahead, up to the bound
