@@ -2,8 +2,12 @@
 
 The judge sees the task (scenario and instruction) and the whole conversation
 with every tool call and result, and answers ``{"reason", "success"}`` through
-``ModelClient.complete_json``. Its token usage goes into the verdict, like
-every other role's.
+``ModelClient.complete_json``. It is asked above all whether the final answer
+is faithful to the tool results (no contradiction, no swapped values, no
+claim no tool made), which the deterministic checks cannot see. It runs at
+temperature 0 with a fixed seed (``JUDGE_SAMPLING``), so a rescore asks the
+same way. Its token usage goes into the verdict, like every other role's.
+Its verdict gates success (``harness.scoring.verdict.apply_verdict``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ VERDICT_SCHEMA = {
     "required": ["reason", "success"],
     "additionalProperties": False,
 }
+JUDGE_SAMPLING = {"temperature": 0, "seed": 1234}
 MAX_TRANSCRIPT_CHARS = 6000  # the embedded model has an 8k-token window
 MAX_LINE_CHARS = 600
 
@@ -67,7 +72,7 @@ def transcript(trajectory: Trajectory) -> str:
 async def judge(client: ModelClient, trajectory: Trajectory, task: Task | None) -> JudgeVerdict:
     """One verdict; ``StructuredOutputError`` (a ``ModelError``) if the model never answers validly."""
     messages = [{"role": "user", "content": judge_prompt(trajectory, task)}]
-    value, usage = await client.complete_json(messages, VERDICT_SCHEMA, name="verdict")
+    value, usage = await client.complete_json(messages, VERDICT_SCHEMA, name="verdict", **JUDGE_SAMPLING)
     return JudgeVerdict(
         success=bool(value["success"]), reason=str(value["reason"]), model=client.model, usage=usage
     )

@@ -18,6 +18,15 @@ from harness.scoring.text import message_text
 CLOSING_WORDS = frozenset(
     [
         "a",
+        "reading",
+        "traveling",
+        "travelling",
+        "shopping",
+        "investing",
+        "like",
+        "would",
+        "could",
+        "can",
         "again",
         "all",
         "always",

@@ -1,14 +1,19 @@
-"""The hand-built trajectories of fixtures/scoring/ get exactly their expected scores."""
+"""The hand-built trajectories of fixtures/scoring/ get exactly their expected scores and verdicts."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pytest
 
 from button.records import read_records
+from button.task import argument_source
 from button.taskfile import load_tasks
-from button.trajectory import Trajectory
+from button.trajectory import Score, Trajectory
 from harness.scoring.metrics import score_trajectory
 from tests.conftest import FIXTURES
+from tests.harness.scoring_cases.files import contents
 
 SCORING = FIXTURES / "scoring"
 THIRD, TWO_THIRDS = 1 / 3, 2 / 3
@@ -155,3 +160,84 @@ def test_perfect_pairs_duplicate_function_by_arguments(
     _, _, details = scored["finance.two_share_prices_then_split#perfect"]
     pairs = {pair["plan"]: pair["call"] for pair in details["pairs"]}  # type: ignore[attr-defined]
     assert pairs == {"c1": "call_2", "c2": "call_1", "c3": "call_3"}
+
+
+# --- fixtures/scoring/cases/: 100+ hand-built trajectories with hand-written verdicts -------------
+
+CASES = SCORING / "cases"
+
+
+def _expected() -> dict[str, dict[str, Any]]:
+    lines = (CASES / "expected.jsonl").read_text(encoding="utf-8").splitlines()
+    return {record["id"]: record for record in map(json.loads, lines)}
+
+
+@pytest.fixture(scope="module")
+def case_scores() -> dict[str, Score]:
+    tasks = {task.id: task for task in load_tasks(CASES / "tasks.jsonl")}
+    return {
+        trajectory.id: score_trajectory(trajectory, tasks[trajectory.task_id])
+        for trajectory in read_records(CASES / "trajectories.jsonl", Trajectory)
+    }
+
+
+def test_the_case_files_are_built_from_the_cases() -> None:
+    """The committed data files are exactly what ``python -m tests.harness.scoring_cases`` writes."""
+    for name, text in contents().items():
+        assert (CASES / name).read_text(encoding="utf-8") == text, f"rebuild {name}"
+
+
+def test_the_cases_cover_both_strategies_and_the_new_forms(case_scores: dict[str, Score]) -> None:
+    tasks = load_tasks(CASES / "tasks.jsonl")
+    assert len(case_scores) >= 80 and set(case_scores) == set(_expected())
+    used = {trajectory_id.split("#")[0] for trajectory_id in case_scores}
+    assert len(used) >= 8
+    assert {task.strategy.value for task in tasks} >= {"sequential", "parallel-then-sequential"}
+    forms = {
+        next(iter(value))
+        for task in tasks
+        for call in task.planned_calls()
+        for value in call.arguments.values()
+        if argument_source(value) is not None
+    }
+    assert forms == {"from", "from_all", "choice_from", "computed", "computed_from"}
+    successes = [record["success"] for record in _expected().values()]
+    assert 0.3 < sum(successes) / len(successes) < 0.7  # neither verdict dominates
+
+
+@pytest.mark.parametrize("trajectory_id", sorted(_expected()))
+def test_case_verdict(trajectory_id: str, case_scores: dict[str, Score]) -> None:
+    expected = _expected()[trajectory_id]
+    score = case_scores[trajectory_id]
+    deterministic = expected.get("deterministic_success", expected["success"])
+    assert score.success is deterministic, expected["why"]
+    assert [reason.value for reason in score.reasons] == expected["reasons"], expected["why"]
+
+
+def test_only_meaning_separates_the_floor_from_a_careful_verdict() -> None:
+    """Where the deterministic floor passes what a careful person fails, the case says so; those are
+    contradictions and a wrong qualifier, the judge's job (tests/harness/test_score_judge.py)."""
+    differing = {k for k, v in _expected().items() if v.get("deterministic_success", v["success"]) != v["success"]}
+    assert differing == {
+        "hr.leave_status#contradicting_status",
+        "weather.city_forecast#wrong_paris",
+        "finance.portfolio_log#made_up_value",
+    }
+
+
+def test_the_first_fixtures_give_their_reasons() -> None:
+    tasks = {task.id: task for task in load_tasks(SCORING / "tasks.jsonl")}
+    reasons = {
+        trajectory.id: [r.value for r in score_trajectory(trajectory, tasks[trajectory.task_id]).reasons]
+        for trajectory in read_records(SCORING / "trajectories.jsonl", Trajectory)
+    }
+    assert reasons == {
+        "finance.two_share_prices_then_split#perfect": [],
+        "travel.flight_then_hotel#wrong_order": ["wrong_order"],
+        "travel.flight_then_hotel#broken_data_flow": ["broken_flow"],
+        "finance.two_share_prices_then_split#sequential_not_parallel": [],
+        "travel.flight_then_hotel#invented_tool": ["invented_tool"],
+        "travel.flight_then_hotel#invalid_arguments": ["invalid_arguments"],
+        "finance.two_share_prices_then_split#ungrounded_answer": ["ungrounded"],
+        "ecommerce.no_plan#no_plan": ["invalid_arguments"],
+    }
