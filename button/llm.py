@@ -17,9 +17,10 @@ from typing import Any
 
 import openai
 
-from button.embedded import EmbeddedServer
-from button.endpoints import EMBEDDED_MODEL_NAME, EndpointConfig, Role
-from button.errors import ModelError
+from button.embedded.catalog import embedded_model
+from button.embedded.server import EmbeddedServer
+from button.endpoints import EndpointConfig, Role, is_embedded_name
+from button.errors import ConfigError, ModelError
 from button.structured import JSON_OBJECT_SCHEMA, StructuredOutput, without_patterns
 from button.trajectory import EndpointInfo, Usage
 
@@ -56,9 +57,7 @@ class ModelClient:
     def llama_cpp(self) -> bool:
         """A llama-cpp-python server (see ``without_patterns``)."""
         return (
-            self.config.embedded
-            or self.model == EMBEDDED_MODEL_NAME
-            or self.structured.mode == JSON_OBJECT_SCHEMA
+            self.config.embedded or is_embedded_name(self.model) or self.structured.mode == JSON_OBJECT_SCHEMA
         )
 
     @property
@@ -164,8 +163,13 @@ async def open_models(configs: Sequence[EndpointConfig]) -> AsyncIterator[dict[R
     server: EmbeddedServer | None = None
     clients: dict[Role, ModelClient] = {}
     try:
-        if any(config.embedded for config in configs):
-            server = EmbeddedServer()
+        wanted = {config.model for config in configs if config.embedded}
+        if len(wanted) > 1:
+            raise ConfigError(
+                f"one embedded model per command, not {sorted(map(str, wanted))}", where="--embedded"
+            )
+        if wanted:
+            server = EmbeddedServer(embedded_model(wanted.pop()))
             await server.start()
         clients = {
             config.role: (

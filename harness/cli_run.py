@@ -68,7 +68,12 @@ def register(subparsers: Any) -> None:
         metavar="T",
         help="assistant messages per conversation (default 10)",
     )
-    parser.add_argument("--system-prompt", type=Path, metavar="FILE", help="system prompt for the assistant")
+    parser.add_argument(
+        "--system-prompt",
+        type=Path,
+        metavar="FILE",
+        help="system prompt for the assistant (default: harness/prompts/assistant_system.md)",
+    )
     parser.add_argument(
         "--tool-choice",
         choices=["auto", "required", "none"],
@@ -130,9 +135,13 @@ async def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_prompt(path: Path | None) -> str | None:
-    if path is None:
-        return None
+DEFAULT_SYSTEM_PROMPT = Path(__file__).parent / "prompts" / "assistant_system.md"
+
+
+def _read_prompt(path: Path | None) -> str:
+    """The assistant's system prompt: the file given, else the default (it helps a small model
+    stop calling once it has its results, and costs a large one nothing)."""
+    path = path or DEFAULT_SYSTEM_PROMPT
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

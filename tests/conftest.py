@@ -1,15 +1,28 @@
-"""Shared fixtures: one real embedded llama.cpp server for the whole test session."""
+"""Shared fixtures: real embedded llama.cpp servers, started once per test session.
+
+Plumbing runs on the tiny model (SmolLM2-135M: ``BUTTON_EMBEDDED`` is set for the
+whole session, subprocesses included); tests where the model's quality is the
+point (marked ``quality``) use the default 1.5B model through ``button model serve``.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from button.embedded import EmbeddedServer
-from button.endpoints import EMBEDDED_MODEL_NAME, Role
+from button.embedded.server import EmbeddedServer
+
+TINY_MODEL = "smollm2-135m"
+QUALITY_MODEL = "qwen2.5-coder-1.5b"
+os.environ["BUTTON_EMBEDDED"] = TINY_MODEL
+
+from button.endpoints import Role  # noqa: E402  (after the environment it reads)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -18,9 +31,27 @@ TASKS_FILE = FIXTURES / "tasks.jsonl"
 
 @pytest.fixture(scope="session")
 async def embedded_base_url() -> AsyncIterator[str]:
-    """The base URL of the real embedded model server, started once per session."""
+    """The base URL of the real embedded tiny model server, started once per session."""
     async with EmbeddedServer() as server:
         yield server.base_url
+
+
+@pytest.fixture(scope="session")
+def quality_base_url() -> Iterator[str]:
+    """The default 1.5B model, served by ``button model serve`` as a user would run it."""
+    command = [sys.executable, "-m", "button.cli", "model", "serve", "--embedded", QUALITY_MODEL]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+/v1", first)
+        if found is None:
+            server.kill()
+            raise RuntimeError(f"button model serve did not start: {first}{server.communicate()[1]}")
+        yield found.group(0)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +64,7 @@ def model_env(embedded_base_url: str) -> dict[str, str]:
     env = dict(os.environ)
     for role in Role:
         env[f"BUTTON_{role.value.upper()}_BASE_URL"] = embedded_base_url
-        env[f"BUTTON_{role.value.upper()}_MODEL"] = EMBEDDED_MODEL_NAME
+        env[f"BUTTON_{role.value.upper()}_MODEL"] = TINY_MODEL
     return env
 
 

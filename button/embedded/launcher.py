@@ -1,75 +1,85 @@
-"""Start llama-cpp-python's server with two upstream faults of its tool-calling format fixed.
+"""The embedded server process: llama-cpp-python's OpenAI-compatible server with our chat handler.
 
-llama-cpp-python 0.3.36's ``chatml-function-calling`` handler:
+    python -m button.embedded.launcher --model FILE --alias NAME --port N [--n-ctx N]
 
-1. renders its chat template with HTML autoescaping on, so every quote, ``<``,
-   ``>`` and ``&`` reaches the model as an entity (``"`` -> ``&#34;``) and the
-   model copies the entities into its answers (JSON included);
-2. drops the request's ``max_tokens`` whenever tools are offered, so a small
-   model can write tool arguments until its context is full (we saw 3,489
-   tokens and 160 s for one call);
-3. drops the request's ``seed`` always (it lands in the handler's ``**kwargs``),
-   so every completion samples with a fresh random seed.
-
-This launcher turns autoescaping off for the chat templates, and hands that
-handler a model whose completions keep the request's limit and seed; then it
-runs the server's own ``main()`` with the same command line:
-
-    python -m button.llama_launcher --model FILE --chat_format chatml-function-calling ...
+The handler (``button.embedded.chat_handler``) is registered under its format
+name through llama-cpp-python's handler registry, the app is built with its
+public ``create_app``, wrapped so that it takes what OpenAI clients send
+(``button.embedded.request_compat``), and served by uvicorn on 127.0.0.1. Nothing of
+llama-cpp-python is patched; ``check_upstream`` names any public piece that has
+gone missing, so an upgrade fails at start with one line instead of mid-run.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import os
+import sys
 
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from llama_cpp import llama_chat_format
-from llama_cpp.server.__main__ import main
-
-FORMAT = "chatml-function-calling"
+LLAMA_CPP_VERSION = "0.3.36"  # the version the handler is written and tested against
 
 
-class _PlainTextEnvironment(ImmutableSandboxedEnvironment):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["autoescape"] = False
-        super().__init__(*args, **kwargs)
+def check_upstream() -> list[str]:
+    """The pieces of llama-cpp-python we rely on that are missing (empty when all are there)."""
+    import importlib.metadata
+
+    from llama_cpp import llama_chat_format, llama_grammar
+    from llama_cpp.server import app, settings
+
+    missing = [
+        f"{module.__name__}.{name}"
+        for module, name in (
+            (llama_chat_format, "LlamaChatCompletionHandlerRegistry"),
+            (llama_grammar.LlamaGrammar, "from_json_schema"),
+            (llama_grammar, "JSON_GBNF"),
+            (app, "create_app"),
+            (settings, "ModelSettings"),
+            (settings, "ServerSettings"),
+        )
+        if not hasattr(module, name)
+    ]
+    version = importlib.metadata.version("llama-cpp-python")
+    if version != LLAMA_CPP_VERSION:
+        missing.append(f"llama-cpp-python {LLAMA_CPP_VERSION} (installed: {version})")
+    return missing
 
 
-class _RequestModel:
-    """The model as the handler sees it: completions get the request's ``max_tokens``
-    and ``seed`` where the handler left them out."""
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m button.embedded.launcher")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--alias", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--n-ctx", type=int, default=8192)
+    args = parser.parse_args(argv)
+    missing = check_upstream()
+    if missing:
+        sys.exit(f"error: llama-cpp-python: missing {', '.join(missing)}")
 
-    def __init__(self, model: Any, limit: int | None, seed: int | None) -> None:
-        self._model = model
-        self._limit = limit
-        self._seed = seed
+    import uvicorn
+    from llama_cpp import llama_chat_format
+    from llama_cpp.server.app import create_app
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
 
-    def create_completion(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("max_tokens") is None and self._limit:
-            kwargs["max_tokens"] = self._limit
-        if kwargs.get("seed") is None and self._seed is not None:
-            kwargs["seed"] = self._seed
-        return self._model.create_completion(*args, **kwargs)
+    from button.embedded.chat_handler import NATIVE_TOOLS_FORMAT, native_tools_handler
+    from button.embedded.request_compat import OpenAIRequestCompat
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
-def _keeping_the_request(handler: Any) -> Any:
-    def keeping(*, llama: Any, max_tokens: int | None = None, seed: int | None = None, **kwargs: Any) -> Any:
-        model = _RequestModel(llama, max_tokens, seed) if max_tokens or seed is not None else llama
-        return handler(llama=model, max_tokens=max_tokens, **kwargs)
-
-    return keeping
-
-
-def run() -> None:
-    llama_chat_format.ImmutableSandboxedEnvironment = _PlainTextEnvironment  # type: ignore[attr-defined]
     registry = llama_chat_format.LlamaChatCompletionHandlerRegistry()  # type: ignore[no-untyped-call]
-    handler = registry.get_chat_completion_handler_by_name(FORMAT)
-    registry.register_chat_completion_handler(FORMAT, _keeping_the_request(handler), overwrite=True)
-    main()  # type: ignore[no-untyped-call]
+    # our handler takes the plain dicts the server passes; upstream types them as TypedDicts
+    registry.register_chat_completion_handler(NATIVE_TOOLS_FORMAT, native_tools_handler, overwrite=True)  # type: ignore[arg-type]
+    threads = os.cpu_count() or 1
+    model = ModelSettings(
+        model=args.model,
+        model_alias=args.alias,
+        chat_format=NATIVE_TOOLS_FORMAT,
+        n_ctx=args.n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    server = ServerSettings(host="127.0.0.1", port=args.port)
+    app = OpenAIRequestCompat(create_app(server_settings=server, model_settings=[model]))
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":
-    run()
+    main()

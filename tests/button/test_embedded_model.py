@@ -15,11 +15,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from button.cli_model import CHECK_SCHEMA, CHECK_TOOL
-from button.embedded import EmbeddedServer
-from button.endpoints import EMBEDDED_MODEL_NAME, EndpointConfig, Role
+from button.embedded.server import EmbeddedServer
+from button.endpoints import EndpointConfig, Role
 from button.errors import EmbeddedModelError
 from button.llm import ModelClient, open_models
 from button.structured import JSON_OBJECT_SCHEMA, StructuredOutput
+from tests.conftest import TINY_MODEL
 
 pytestmark = pytest.mark.model
 
@@ -27,9 +28,7 @@ pytestmark = pytest.mark.model
 def client_for(base_url: str) -> ModelClient:
     # Given by URL, as any external endpoint would be: the structured-output
     # helper must find out by itself that this server refuses json_schema.
-    return ModelClient(
-        EndpointConfig(role=Role.ASSISTANT, base_url=base_url, model=EMBEDDED_MODEL_NAME), base_url
-    )
+    return ModelClient(EndpointConfig(role=Role.ASSISTANT, base_url=base_url, model=TINY_MODEL), base_url)
 
 
 async def test_chat_completion(embedded_base_url: str) -> None:

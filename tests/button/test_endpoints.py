@@ -6,8 +6,9 @@ import argparse
 
 import pytest
 
-from button.endpoints import EMBEDDED_MODEL_NAME, Role, add_endpoint_flags, endpoint_from_args
+from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError
+from tests.conftest import TINY_MODEL
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -20,7 +21,7 @@ def test_no_configuration_means_the_embedded_model(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("BUTTON_ASSISTANT_BASE_URL", raising=False)
     monkeypatch.delenv("BUTTON_ASSISTANT_MODEL", raising=False)
     config = endpoint_from_args(parse(), Role.ASSISTANT)
-    assert config.embedded and config.model == EMBEDDED_MODEL_NAME
+    assert config.embedded and config.model == TINY_MODEL
 
 
 def test_flags_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,8 @@ async def test_extraction_on_the_embedded_model_is_reproducible_by_seed(embedded
     comes after other prompts) with its row's seed at temperature 1: the same answer
     (or the same drop) both times. (Asked twice in a row, llama-cpp-python re-evaluates
     only the prompt's last token and the logits, hence the sample, can differ.)"""
-    from button.endpoints import EMBEDDED_MODEL_NAME, EndpointConfig, Role
+    from button.endpoints import EndpointConfig, Role
+    from tests.conftest import TINY_MODEL
     from button.errors import StructuredOutputError
     from button.llm import ModelClient
     from simulator.synth.context import Dropped, SynthContext
@@ -59,7 +60,7 @@ async def test_extraction_on_the_embedded_model_is_reproducible_by_seed(embedded
     config = EndpointConfig(
         role=Role.SYNTH,
         base_url=embedded_base_url,
-        model=EMBEDDED_MODEL_NAME,
+        model=TINY_MODEL,
         temperature=1.0,
         max_tokens=100,
     )

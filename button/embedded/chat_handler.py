@@ -1,0 +1,183 @@
+"""The chat handler the embedded server runs: the model's own template in, OpenAI ``tool_calls`` out.
+
+llama-cpp-python 0.3.36's ``chatml-function-calling`` format left tool results
+out of the prompt (its template has no branch for role ``tool``), forced text
+replies to be empty, and listed tools only under a system message, so no
+embedded assistant could use a result. This handler replaces it, registered
+under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry:
+
+- the prompt is the model's own GGUF chat template (``chat_template``);
+- ``tool_choice`` ``"auto"`` (the default): free generation, ``<tool_call>``
+  blocks read back as ``tool_calls`` (parallel ones too), the rest as text;
+- a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
+  see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
+  parameter schemas constrains the call; ``"none"``: tools are not shown;
+- ``response_format`` ``json_object`` (with an optional ``schema``): the reply
+  is constrained by the schema's grammar;
+- the request's ``max_tokens`` and ``seed`` are honoured.
+
+Regex ``pattern``s are dropped from schemas before a grammar is built: the
+grammar builder crashes the server on ``\\d``. A streamed request gets the
+finished reply as chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from llama_cpp import llama_grammar
+
+from button.embedded.chat_template import render_prompt
+from button.embedded.tool_call_text import OPEN, parse_reply, read_call
+from button.structured import without_patterns
+
+NATIVE_TOOLS_FORMAT = "button-native-tools"
+SAMPLING = (
+    "temperature", "top_p", "top_k", "min_p", "typical_p", "seed", "presence_penalty",
+    "frequency_penalty", "repeat_penalty", "logit_bias",
+)  # fmt: skip
+
+
+def native_tools_handler(
+    *,
+    llama: Any,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    functions: list[dict[str, Any]] | None = None,
+    response_format: dict[str, Any] | None = None,
+    max_tokens: int | None = None,
+    stop: str | list[str] | None = None,
+    stream: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """A chat completion in OpenAI's response format (a chunk iterator when ``stream``)."""
+    if functions and not tools:
+        tools = [{"type": "function", "function": function} for function in functions]
+    offered, forced = _tool_choice(tools or [], tool_choice)
+    prompt = render_prompt(
+        llama.metadata.get("tokenizer.chat_template", ""),
+        messages,
+        offered or None,
+        bos_token=_token_text(llama, llama.token_bos()),
+        eos_token=_token_text(llama, llama.token_eos()),
+    )
+    grammar = None
+    if forced:
+        prompt += f"{OPEN}\n"
+        grammar = _grammar(_call_schema(forced))
+    elif response_format and response_format.get("type") == "json_object":
+        grammar = _grammar(response_format.get("schema") or {"type": "object"})
+    stops = [stop] if isinstance(stop, str) else list(stop or [])
+    completion = llama.create_completion(
+        prompt=llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True),
+        max_tokens=max_tokens,
+        stop=stops,
+        grammar=grammar,
+        stream=False,
+        **{key: kwargs[key] for key in SAMPLING if kwargs.get(key) is not None},
+    )
+    response = _chat_response(completion, {tool["function"]["name"] for tool in offered}, forced=bool(forced))
+    return _as_chunks(response) if stream else response
+
+
+def _tool_choice(
+    tools: list[dict[str, Any]], choice: str | dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the tools shown to the model, the tools one of which it must call)."""
+    tools = [without_patterns(tool) for tool in tools if tool.get("type", "function") == "function"]
+    if not tools or choice == "none":
+        return [], []
+    if choice == "required":
+        return tools, tools
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        named = [tool for tool in tools if tool["function"]["name"] == name]
+        if not named:
+            raise ValueError(f"tool_choice names {name!r}, which is not among the tools")
+        return tools, named
+    return tools, []
+
+
+def _call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON Schema of one call of any of ``tools``, name first."""
+    options = [
+        {
+            "type": "object",
+            "properties": {
+                "name": {"const": tool["function"]["name"]},
+                "arguments": tool["function"].get("parameters") or {"type": "object"},
+            },
+            "required": ["name", "arguments"],
+        }
+        for tool in tools
+    ]
+    return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def _grammar(schema: dict[str, Any]) -> Any:
+    try:
+        return llama_grammar.LlamaGrammar.from_json_schema(
+            json.dumps(without_patterns(schema)), verbose=False
+        )
+    except Exception:  # a schema the grammar builder cannot express: any JSON value
+        return llama_grammar.LlamaGrammar.from_string(llama_grammar.JSON_GBNF, verbose=False)
+
+
+def _token_text(llama: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    return str(llama.detokenize([token], special=True).decode("utf-8", errors="ignore"))
+
+
+def _chat_response(completion: dict[str, Any], offered: set[str], *, forced: bool) -> dict[str, Any]:
+    choice = completion["choices"][0]
+    text: str = choice["text"]
+    if forced:
+        call = read_call(text)
+        calls = [call] if call is not None else []
+        content = None if calls else text
+    else:
+        reply = parse_reply(text, offered)
+        content, calls = reply.content, reply.tool_calls
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": content if content is not None or calls else "",
+    }
+    if calls:
+        message["tool_calls"] = calls
+    return {
+        "id": f"chat{completion['id']}",
+        "object": "chat.completion",
+        "created": completion["created"],
+        "model": completion["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": "tool_calls" if calls else choice["finish_reason"],
+            }
+        ],
+        "usage": completion["usage"],
+    }
+
+
+def _as_chunks(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The finished reply as OpenAI stream chunks: role, content or calls, then the finish."""
+    choice = response["choices"][0]
+    message = choice["message"]
+    head = {"id": response["id"], "object": "chat.completion.chunk", "created": int(time.time())}
+    head["model"] = response["model"]
+    delta: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
+    if message.get("tool_calls"):
+        delta["tool_calls"] = [{"index": index, **call} for index, call in enumerate(message["tool_calls"])]
+    yield {**head, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]}
+    yield {
+        **head,
+        "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": choice["finish_reason"]}],
+        "usage": response["usage"],
+    }

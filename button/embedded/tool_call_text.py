@@ -1,0 +1,87 @@
+"""Tool calls written as text by a model, read back as OpenAI ``tool_calls``.
+
+Models trained on the Hermes/Qwen convention answer a tool call as
+
+    <tool_call>
+    {"name": "get_weather", "arguments": {"city": "Lisbon"}}
+    </tool_call>
+
+one block per call (several blocks: parallel calls), text outside the blocks
+being the message's content. A small model sometimes leaves the tags out and
+answers with the bare JSON object, or with JSON objects in Markdown code
+fences (Qwen2.5-Coder does): when no tagged call is found, such objects are
+read as calls too, but only those that name an offered tool.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+OPEN = "<tool_call>"
+CLOSE = "</tool_call>"
+_BLOCK = re.compile(re.escape(OPEN) + r"(.*?)(?:" + re.escape(CLOSE) + r"|\Z)", re.DOTALL)
+_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.DOTALL)
+
+
+@dataclass
+class ParsedReply:
+    content: str | None
+    tool_calls: list[dict[str, Any]]
+
+
+def parse_reply(text: str, offered: set[str]) -> ParsedReply:
+    """Split a model's reply into its text and its tool calls (OpenAI format, arguments as JSON text)."""
+    reply = _calls_in(text, _BLOCK, names=None)
+    if reply.tool_calls or not offered:
+        return reply
+    fenced = _calls_in(text, _FENCE, names=offered)
+    if fenced.tool_calls:
+        return fenced
+    bare = read_call(text)
+    if bare is not None and bare["function"]["name"] in offered:
+        return ParsedReply(content=None, tool_calls=[bare])
+    return reply
+
+
+def _calls_in(text: str, blocks: re.Pattern[str], names: set[str] | None) -> ParsedReply:
+    """The calls in the ``blocks`` of ``text`` (of tools in ``names``, unless None); the rest is text."""
+    calls: list[dict[str, Any]] = []
+    kept: list[str] = []
+    position = 0
+    for block in blocks.finditer(text):
+        call = read_call(block.group(1))
+        if call is None or (names is not None and call["function"]["name"] not in names):
+            continue  # not a call after all: left in the text
+        kept.append(text[position : block.start()])
+        position = block.end()
+        calls.append(call)
+    kept.append(text[position:])
+    content = "".join(kept).strip()
+    return ParsedReply(content=content or None, tool_calls=calls)
+
+
+def read_call(body: str) -> dict[str, Any] | None:
+    """One ``{"name": ..., "arguments": {...}}`` object as an OpenAI tool call, else None."""
+    try:
+        value = json.loads(body.strip(), strict=False)  # control characters inside strings
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        return None
+    arguments = value.get("arguments", value.get("parameters", {}))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments, strict=False)
+        except ValueError:
+            return None
+    if not isinstance(arguments, dict):
+        return None
+    return {
+        "id": f"call_{uuid.uuid4().hex[:24]}",
+        "type": "function",
+        "function": {"name": value["name"], "arguments": json.dumps(arguments, ensure_ascii=False)},
+    }

@@ -1,0 +1,168 @@
+"""The embedded serving path as any OpenAI client sees it: tool results reach the model, tool calls
+come back as ``tool_calls``, text as text, and what agent frameworks send is taken."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import openai
+import pytest
+from llama_cpp import Llama
+
+from button.embedded.catalog import embedded_model
+from button.embedded.chat_template import render_prompt
+from button.embedded.model_files import model_file
+from tests.conftest import QUALITY_MODEL, TINY_MODEL
+
+pytestmark = pytest.mark.model
+
+BOOKING_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_booking",
+        "description": "Look up a booking by its id; returns its confirmation code.",
+        "parameters": {
+            "type": "object",
+            "properties": {"booking_id": {"type": "string", "pattern": "^B-\\d+$"}},
+            "required": ["booking_id"],
+        },
+    },
+}
+
+
+def booking_conversation(code: str) -> list[dict[str, Any]]:
+    """A user question, the assistant's call (content null, as OpenAI clients send it), the result."""
+    return [
+        {"role": "system", "content": "When a function result is available, answer the user's question in "
+         "plain text using that result; do not call the same function again."},
+        {"role": "user", "content": "What is the confirmation code of booking B-7? Tell me the code."},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function",
+                 "function": {"name": "get_booking", "arguments": '{"booking_id": "B-7"}'}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1",
+         "content": [{"type": "text", "text": json.dumps({"booking_id": "B-7", "confirmation_code": code})}]},
+    ]  # fmt: skip
+
+
+def chat_template(name: str) -> tuple[str, str, str]:
+    """The model's own chat template from its GGUF file (vocabulary only: nothing is computed)."""
+    llama = Llama(model_path=str(model_file(embedded_model(name))), vocab_only=True, verbose=False)
+    bos = llama.detokenize([llama.token_bos()], special=True).decode() if llama.token_bos() >= 0 else ""
+    eos = llama.detokenize([llama.token_eos()], special=True).decode()
+    return llama.metadata["tokenizer.chat_template"], bos, eos
+
+
+@pytest.mark.parametrize("name", [TINY_MODEL, QUALITY_MODEL])
+def test_the_rendered_prompt_holds_the_tool_result_and_the_tools(name: str) -> None:
+    template, bos, eos = chat_template(name)
+    code = secrets.token_hex(6).upper()
+    prompt = render_prompt(template, booking_conversation(code), [BOOKING_TOOL], bos_token=bos, eos_token=eos)
+    assert code in prompt  # the result reaches the model
+    assert "Look up a booking by its id" in prompt  # the tool and its description are listed
+    assert '{"booking_id": "B-7"}' in prompt  # the earlier call, written once, quotes unescaped
+    assert "&#34;" not in prompt and "&quot;" not in prompt
+    assert prompt.rstrip().endswith("assistant")  # the reply starts next
+
+
+async def test_a_tool_result_is_in_the_tiny_models_prompt(embedded_base_url: str) -> None:
+    async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
+        tokens = []
+        for code in ("X", "X" * 200):
+            response = await client.chat.completions.create(
+                model=TINY_MODEL,
+                messages=booking_conversation(code),
+                tools=[BOOKING_TOOL],
+                max_tokens=1,  # type: ignore[arg-type]
+            )
+            assert response.usage is not None
+            tokens.append(response.usage.prompt_tokens)
+        assert tokens[1] - tokens[0] >= 20  # 199 more characters of tool result in the prompt
+
+
+async def test_a_forced_tool_with_a_digit_pattern_streams_a_call(embedded_base_url: str) -> None:
+    """Any client's schema may hold ``\\d`` (it crashed the grammar builder), and may ask for a stream."""
+    async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
+        stream = await client.chat.completions.create(
+            model=TINY_MODEL,
+            messages=[{"role": "user", "content": "Look up booking B-12."}],
+            tools=[BOOKING_TOOL],  # type: ignore[list-item]
+            tool_choice={"type": "function", "function": {"name": "get_booking"}},
+            max_tokens=48,
+            stream=True,
+        )
+        calls = [
+            call
+            async for chunk in stream
+            for call in (chunk.choices[0].delta.tool_calls or [])
+            if chunk.choices
+        ]
+        assert [call.function.name for call in calls if call.function] == ["get_booking"]
+        assert "booking_id" in json.loads(calls[0].function.arguments or "{}")  # type: ignore[union-attr]
+
+
+async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -> None:
+    async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
+        for choice in (
+            "required",
+            {
+                "type": "allowed_tools",
+                "allowed_tools": {
+                    "mode": "required",
+                    "tools": [{"type": "function", "function": {"name": "get_booking"}}],
+                },
+            },
+        ):
+            response = await client.chat.completions.create(
+                model=TINY_MODEL,
+                messages=[{"role": "user", "content": "Booking B-3, please."}],
+                tools=[BOOKING_TOOL],  # type: ignore[list-item]
+                tool_choice=choice,  # type: ignore[arg-type]
+                max_tokens=48,
+            )
+            calls = response.choices[0].message.tool_calls or []
+            assert [call.function.name for call in calls if call.type == "function"] == ["get_booking"]
+            assert response.choices[0].finish_reason == "tool_calls"
+
+
+@pytest.mark.quality
+async def test_a_code_only_in_a_tool_result_comes_back_in_the_next_reply(quality_base_url: str) -> None:
+    """Through ``button model serve``'s OpenAI API: the code cannot be guessed, only read."""
+    async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
+        code = "QX" + secrets.token_hex(3).upper()
+        response = await client.chat.completions.create(
+            model=QUALITY_MODEL, messages=booking_conversation(code), tools=[BOOKING_TOOL],  # type: ignore[arg-type]
+            temperature=0, max_tokens=64,
+        )  # fmt: skip
+        message = response.choices[0].message
+        assert message.content is not None and code in message.content
+        assert not message.tool_calls
+
+
+@pytest.mark.quality
+async def test_the_default_model_calls_a_tool_by_itself_and_answers_in_text(quality_base_url: str) -> None:
+    async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
+        asked = [{"role": "user", "content": "What is the confirmation code of booking B-42?"}]
+        first = await client.chat.completions.create(
+            model=QUALITY_MODEL,
+            messages=asked,
+            tools=[BOOKING_TOOL],
+            temperature=0,
+            max_tokens=96,  # type: ignore[arg-type]
+        )
+        calls = first.choices[0].message.tool_calls or []
+        assert first.choices[0].finish_reason == "tool_calls"
+        assert [
+            (c.function.name, json.loads(c.function.arguments)) for c in calls if c.type == "function"
+        ] == [("get_booking", {"booking_id": "B-42"})]
+        chat = await client.chat.completions.create(
+            model=QUALITY_MODEL, messages=[{"role": "user", "content": "Say hello in three words."}],
+            tools=[BOOKING_TOOL], temperature=0, max_tokens=16,  # type: ignore[list-item]
+        )  # fmt: skip
+        assert chat.choices[0].message.content and not chat.choices[0].message.tool_calls

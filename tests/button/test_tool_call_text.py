@@ -1,0 +1,77 @@
+"""Tool calls written as ``<tool_call>`` text read back as OpenAI tool calls."""
+
+from __future__ import annotations
+
+import json
+
+from button.embedded.tool_call_text import parse_reply
+
+OFFERED = {"get_weather", "get_time"}
+
+
+def arguments(reply_call: dict[str, object]) -> object:
+    return json.loads(reply_call["function"]["arguments"])  # type: ignore[index]
+
+
+def test_one_call_and_no_text() -> None:
+    reply = parse_reply(
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Lisbon"}}\n</tool_call>', OFFERED
+    )
+    assert reply.content is None
+    assert [call["function"]["name"] for call in reply.tool_calls] == ["get_weather"]
+    assert arguments(reply.tool_calls[0]) == {"city": "Lisbon"}
+    assert reply.tool_calls[0]["id"].startswith("call_") and reply.tool_calls[0]["type"] == "function"
+
+
+def test_parallel_calls_keep_their_order_and_get_distinct_ids() -> None:
+    text = (
+        "Checking both.\n"
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>\n'
+        '<tool_call>{"name": "get_time", "arguments": {"zone": "CET"}}</tool_call>'
+    )
+    reply = parse_reply(text, OFFERED)
+    assert reply.content == "Checking both."
+    assert [arguments(call) for call in reply.tool_calls] == [{"city": "Oslo"}, {"zone": "CET"}]
+    assert len({call["id"] for call in reply.tool_calls}) == 2
+
+
+def test_plain_text_stays_text() -> None:
+    reply = parse_reply("The weather in Lisbon is 21 °C and sunny.", OFFERED)
+    assert reply.content == "The weather in Lisbon is 21 °C and sunny." and reply.tool_calls == []
+
+
+def test_an_unterminated_last_block_and_arguments_as_text_are_read() -> None:
+    reply = parse_reply('<tool_call>\n{"name": "get_time", "arguments": "{\\"zone\\": \\"UTC\\"}"}', OFFERED)
+    assert arguments(reply.tool_calls[0]) == {"zone": "UTC"}
+
+
+def test_a_raw_newline_inside_a_string_is_tolerated() -> None:
+    reply = parse_reply(
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "New\nYork"}}</tool_call>', OFFERED
+    )
+    assert arguments(reply.tool_calls[0]) == {"city": "New\nYork"}
+
+
+def test_a_block_that_is_not_a_call_is_left_in_the_text() -> None:
+    reply = parse_reply("<tool_call>not json</tool_call> sorry", OFFERED)
+    assert reply.tool_calls == [] and reply.content == "<tool_call>not json</tool_call> sorry"
+
+
+def test_a_bare_json_call_counts_only_for_an_offered_tool() -> None:
+    bare = '{"name": "get_weather", "arguments": {"city": "Rome"}}'
+    assert arguments(parse_reply(bare, OFFERED).tool_calls[0]) == {"city": "Rome"}
+    other = '{"name": "launch", "arguments": {}}'
+    assert parse_reply(other, OFFERED).content == other
+    assert parse_reply(bare, set()).tool_calls == []
+
+
+def test_calls_in_code_fences_count_for_offered_tools_only() -> None:
+    text = (
+        'Let me check.\n```json\n{\n  "name": "get_weather",\n  "arguments": {"city": "Oslo"}\n}\n```\n'
+        '```json\n{"name": "get_time", "arguments": {"zone": "CET"}}\n```'
+    )
+    reply = parse_reply(text, OFFERED)
+    assert reply.content == "Let me check."
+    assert [arguments(call) for call in reply.tool_calls] == [{"city": "Oslo"}, {"zone": "CET"}]
+    example = 'Use it like this:\n```json\n{"name": "launch", "arguments": {}}\n```'
+    assert parse_reply(example, OFFERED).tool_calls == []
