@@ -61,7 +61,9 @@ def values_agree(expected: Any, actual: Any, *, tolerance: float = 0.0, ordered:
     """Whether ``actual`` agrees with ``expected`` (see the module doc). ``ordered`` applies
     to the outer list only; ``tolerance`` to every number."""
     if is_number(expected) and is_number(actual):
-        return abs(float(expected) - float(actual)) <= tolerance + FLOAT_SLACK * max(1.0, abs(float(expected)))
+        return abs(float(expected) - float(actual)) <= tolerance + FLOAT_SLACK * max(
+            1.0, abs(float(expected))
+        )
     if isinstance(expected, str) and isinstance(actual, str):
         return strings_agree(expected, actual)
     if isinstance(expected, list) and isinstance(actual, list):

@@ -39,6 +39,8 @@ EXPECTED = {
     "plan_from_unknown_call.jsonl": (":1", "plan[1][0].arguments.city"),
     "plan_from_bad_path.jsonl": (":1", "plan[1][0].arguments.city"),
     "plan_literal_invalid.jsonl": (":1", "plan[0][0].arguments.departure_date"),
+    "plan_unknown_reference_form.jsonl": (":1", "plan[1][0].arguments.city"),
+    "plan_computed_bad_expression.jsonl": (":1", "plan[1][0].arguments.city"),
     "duplicate_task_id.jsonl": (":2", "id"),
     "tasks_object_bad.json": (": tasks[1]", "scenario"),
 }

@@ -217,7 +217,9 @@ def test_case_verdict(trajectory_id: str, case_scores: dict[str, Score]) -> None
 def test_only_meaning_separates_the_floor_from_a_careful_verdict() -> None:
     """Where the deterministic floor passes what a careful person fails, the case says so; those are
     contradictions and a wrong qualifier, the judge's job (tests/harness/test_score_judge.py)."""
-    differing = {k for k, v in _expected().items() if v.get("deterministic_success", v["success"]) != v["success"]}
+    differing = {
+        k for k, v in _expected().items() if v.get("deterministic_success", v["success"]) != v["success"]
+    }
     assert differing == {
         "hr.leave_status#contradicting_status",
         "weather.city_forecast#wrong_paris",

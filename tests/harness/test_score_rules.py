@@ -1,0 +1,111 @@
+"""The normalisation, grounding and final-answer rules at their edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from button.trajectory import Trajectory
+from harness.scoring.answer import final_answer, is_closing
+from harness.scoring.grounding import is_stated, text_contains, text_values
+from harness.scoring.normalise import strings_agree, tokens, values_agree
+
+
+@pytest.mark.parametrize(
+    ("planned", "actual", "agree"),
+    [
+        ("Paris", "Paris, France", True),
+        ("Paris", "Paris (FR)", True),
+        ("Paris", "Paris - Île-de-France", True),
+        ("Paris, France", "Paris", True),  # symmetric: either may qualify the other
+        ("Paris", "Parisian", False),
+        ("Paris", "Paris Orly", False),
+        ("Paris", "Paris-Orly", False),  # a dash without spaces joins, it does not separate
+        ("York", "New York", False),
+        ("New York", "York", False),
+        ("Montréal", "MONTREAL", True),
+        ("O'Hare", "OHare", True),
+        ("in_transit", "In Transit", True),
+        ("ﬁnance", "finance", True),  # NFKC folds the ligature
+        ("", ", France", False),
+    ],
+)
+def test_string_agreement(planned: str, actual: str, agree: bool) -> None:
+    assert strings_agree(planned, actual) is agree
+
+
+def test_value_agreement() -> None:
+    assert values_agree(["jazz", "blues"], ["Blues", "jazz"])
+    assert not values_agree(["jazz", "blues"], ["blues", "jazz"], ordered=True)
+    assert not values_agree(["jazz", "jazz"], ["jazz", "blues"])  # multisets, not sets
+    assert values_agree({"a": [1, " X"]}, {"a": [1.0, "x"]})
+    assert values_agree(2398.75, 2398.76, tolerance=0.01) and not values_agree(
+        2398.75, 2398.77, tolerance=0.01
+    )
+    assert not values_agree(True, 1) and not values_agree("2", 2) and not values_agree(None, "")
+    assert tokens("Café  del-Mar!") == ["cafe", "del", "mar"]
+
+
+@pytest.mark.parametrize(
+    ("value", "answer", "stated"),
+    [
+        (2398.75, "about $2,400", True),
+        (2398.75, "about $2,500", False),
+        (2398.75, "$2,400", False),  # unhedged, 2,400 shows the unit
+        (2398.75, "$2,398.75", True),
+        (2437.891, "Total $2,437.89", True),
+        (2437.0, "Total $2,437.89", False),
+        (18.4, "a high of 18°C", True),
+        (1432, "flight UA1432", False),  # inside a code
+        (3, "on 2026-03-14", False),  # inside a date
+        ("approved", "It was approved.", True),
+        ("approved", "It was not approved.", False),
+        ("approved", "It has not been approved.", False),
+        ("approved", "It wasn't approved.", False),
+        ("approved", "It is unapproved.", False),
+        ("approved", "Not the loan: the leave was approved.", True),
+        ("USD", "paid in USDT", False),
+        ("USD", "paid in USD.", True),
+        ("Denver, CO", "a hotel in Denver", True),
+    ],
+)
+def test_stated(value: object, answer: str, stated: bool) -> None:
+    assert is_stated(value, answer) is stated
+
+
+def test_plain_text_values_and_sources() -> None:
+    text = "Booking HB-7731 on 2026-12-08 at 10:05: 2 nights, 412.50 USD."
+    assert text_values(text) == [2.0, 412.5, "HB-7731"]
+    assert text_contains(text, 412.5) and text_contains(text, "hb-7731") and not text_contains(text, 7731)
+    assert text_contains("Found José Álvarez, employee ID E-4471.", "E-4471")
+    assert not text_contains("Found José Álvarez, employee ID E-4471.", "E-447")
+
+
+def conversation(*messages: dict[str, object]) -> Trajectory:
+    return Trajectory(
+        id="t#0",
+        task_id="t",
+        run_id="r",
+        messages=list(messages),
+        status="completed",
+        started_at=0,
+        ended_at=1,
+    )
+
+
+ASSISTANT_CALL = {
+    "role": "assistant",
+    "content": "Let me check.",
+    "tool_calls": [{"id": "a", "function": {}}],
+}
+
+
+def test_final_answer_passes_over_closings_and_text_before_the_last_call() -> None:
+    answer = {"role": "assistant", "content": "Your hotel is HT-1, $409 in total."}
+    thanks = {"role": "user", "content": "Thanks!"}
+    glad = {"role": "assistant", "content": "Glad to help! Let me know if you need anything else."}
+    assert final_answer(conversation(ASSISTANT_CALL, answer, thanks, glad)) == answer["content"]
+    assert final_answer(conversation(ASSISTANT_CALL, glad)) is None
+    assert final_answer(conversation(ASSISTANT_CALL)) is None  # "Let me check." came with the call
+    assert final_answer(conversation({"role": "assistant", "content": "Which date?"})) == "Which date?"
+    assert is_closing("You're welcome, have a great trip!")
+    assert not is_closing("You're welcome: HT-1 is booked.")
