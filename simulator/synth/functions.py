@@ -4,8 +4,11 @@ and returns, where an earlier function's result feeds a later one's parameters.
 The model fills a small form per subtask (name, description, parameters,
 return fields); we build the JSON Schemas from it. A parameter's ``source`` is
 an enum: ``task`` (its value is stated in the task) or a return field of a
-subtask this one depends on, so data flow is data, not prose. A subtask with
-no dependents may say it needs no tool (arithmetic, comparison).
+subtask this one depends on, so data flow is data, not prose; or ``all.FIELD``
+when two or more of those subtasks return FIELD (of one type): the parameter is
+then an array of every such value, ``{"from_all": [...]}`` in the plan (the
+total of three prices). A subtask with no dependents may say it needs no tool
+(arithmetic, comparison).
 """
 
 from __future__ import annotations
@@ -84,7 +87,18 @@ class FunctionBuilder:
         self.calls: dict[str, dict[str, Any]] = {}  # subtask id -> {function, arguments}
 
     def sources(self, subtask: dict[str, Any]) -> list[str]:
-        return [f"{dep}.{name}" for dep in subtask["depends_on"] for name in self.returns.get(dep, {})]
+        single = [f"{dep}.{name}" for dep in subtask["depends_on"] for name in self.returns.get(dep, {})]
+        return single + [f"all.{name}" for name in self.shared_fields(subtask)]
+
+    def shared_fields(self, subtask: dict[str, Any]) -> dict[str, list[str]]:
+        """Field -> the dependencies returning it, for fields two or more return with one type."""
+        found: dict[str, list[str]] = {}
+        kinds: dict[str, set[str]] = {}
+        for dep in subtask["depends_on"]:
+            for name, kind in self.returns.get(dep, {}).items():
+                found.setdefault(name, []).append(dep)
+                kinds.setdefault(name, set()).add(kind)
+        return {name: deps for name, deps in found.items() if len(deps) > 1 and len(kinds[name]) == 1}
 
     def describe_upstream(self, subtask: dict[str, Any]) -> str:
         lines = [
@@ -113,6 +127,18 @@ class FunctionBuilder:
                 if param["value"].strip():
                     arguments[pname] = literal(kind, param["value"], text)
                     required.append(pname)
+            elif source.startswith("all."):
+                field_name = source.removeprefix("all.")
+                deps = self.shared_fields(subtask)[field_name]
+                item_kind = self.returns[deps[0]][field_name]
+                arguments[pname] = {"from_all": [f"{dep}.{field_name}" for dep in deps]}
+                required.append(pname)
+                properties[pname] = {
+                    "type": "array",
+                    "items": {"type": item_kind},
+                    "description": param["description"].strip(),
+                }
+                continue
             else:
                 dep, field_name = source.split(".", 1)
                 kind = self.returns[dep][field_name]
@@ -123,7 +149,12 @@ class FunctionBuilder:
         generic_clash = [w for w in tokens(name.replace("_", " ")) if len(w) >= 4 and w in words]
         if generic_clash:
             raise Dropped("rule: function not generic", f"{name} names the value {generic_clash[0]!r}")
-        fed_by = {value["from"].split(".")[0] for value in arguments.values() if isinstance(value, dict)}
+        fed_by = {
+            path.split(".")[0]
+            for value in arguments.values()
+            if isinstance(value, dict)
+            for path in ([value["from"]] if "from" in value else value["from_all"])
+        }
         missing = [dep for dep in subtask["depends_on"] if dep in self.calls and dep not in fed_by]
         if missing:
             raise Dropped("rule: no data flow", f"{sid} uses no result of {', '.join(missing)}")

@@ -3,7 +3,9 @@
 Calls are grouped by dependency depth: a group holds calls whose subtasks'
 dependencies all sit in earlier groups, so calls in one group may run in
 parallel. Subtask ``sN`` becomes call ``cN``, linked back by its ``subtask``
-field; ``{"from": "sN.f"}`` becomes ``{"from": "cN.f"}``. The task is checked
+field; ``{"from": "sN.f"}`` becomes ``{"from": "cN.f"}``, and
+``{"from_all": ["s1.f", "s2.f"]}`` (one parameter fed by several parallel
+results, see ``simulator.synth.functions``) ``{"from_all": ["c1.f", "c2.f"]}``. The task is checked
 with ``button.task_rules`` before it is kept.
 """
 
@@ -38,12 +40,19 @@ def depth(subtasks: list[dict[str, Any]]) -> dict[str, int]:
     return found
 
 
+def call_path(path: str) -> str:
+    """``"s2.price"`` -> ``"c2.price"``."""
+    sid, _, field = path.partition(".")
+    return f"c{sid.removeprefix('s')}.{field}"
+
+
 def call_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in arguments.items():
         if isinstance(value, dict) and set(value) == {"from"}:
-            sid, _, path = value["from"].partition(".")
-            out[name] = {"from": f"c{sid.removeprefix('s')}.{path}"}
+            out[name] = {"from": call_path(value["from"])}
+        elif isinstance(value, dict) and set(value) == {"from_all"}:
+            out[name] = {"from_all": [call_path(path) for path in value["from_all"]]}
         else:
             out[name] = value
     return out

@@ -140,3 +140,22 @@ def test_plan_groups_follow_dependency_depth() -> None:
             }
         ],
     ]
+
+
+def test_one_parameter_fed_by_every_parallel_result_becomes_from_all() -> None:
+    builder = FunctionBuilder(PTS)
+    subtasks = PTS["subtasks"]
+    builder.add(subtasks[0], form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["rent"]))
+    builder.add(
+        subtasks[1], form("get_rent", [param("address", "string", value="Calle de Alcala 40")], ["rent"])
+    )
+    assert "all.rent" in builder.sources(subtasks[2])
+    builder.add(
+        subtasks[2], form("cheapest", [param("rents", "number", "all.rent")], ["lowest"], needs_tool=True)
+    )
+    assert builder.calls["s3"]["arguments"] == {"rents": {"from_all": ["s1.rent", "s2.rent"]}}
+    task = build_task("sc0.a0.pts", {**PTS, "functions": builder.functions, "calls": builder.calls})
+    (final,) = task["plan"][-1]
+    assert final["arguments"] == {"rents": {"from_all": ["c1.rent", "c2.rent"]}}
+    (spec,) = [f for f in task["functions"] if f["function"]["name"] == "cheapest"]
+    assert spec["function"]["parameters"]["properties"]["rents"]["type"] == "array"
