@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,11 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _raw_tasks(path: Path, text: str, report: TaskFileReport) -> list[tuple[str, Any]]:
-    """(where, decoded task) pairs, in file order; parse problems go to ``report``."""
+def _raw_tasks(path: Path, text: str, report: TaskFileReport) -> Iterator[tuple[str, Any]]:
+    """(where, decoded task) pairs, in file order; parse problems go to ``report``.
+
+    JSONL lines are decoded one at a time as the caller asks for them, so only
+    the built tasks stay in memory, not every decoded line at once."""
     try:
         whole = json.loads(text)
     except json.JSONDecodeError as error:
@@ -96,27 +100,39 @@ def _raw_tasks(path: Path, text: str, report: TaskFileReport) -> list[tuple[str,
             whole = None  # JSONL: each line is parsed on its own below
         else:
             report.problems.append(_json_problem(path, error.lineno, error))
-            return []
+            return
     if isinstance(whole, dict) and "tasks" in whole:
         tasks = whole["tasks"]
         if not isinstance(tasks, list):
             report.problems.append(TaskFileProblem(str(path), "tasks", "must be a list of tasks"))
-            return []
-        return [(f"{path}: tasks[{index}]", raw) for index, raw in enumerate(tasks)]
+            return
+        yield from ((f"{path}: tasks[{index}]", raw) for index, raw in enumerate(tasks))
+        return
     if path.suffix == ".json":
         report.problems.append(
             TaskFileProblem(str(path), "tasks", 'a .json task file must be an object {"tasks": [...]}')
         )
-        return []
-    pairs: list[tuple[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+        return
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         try:
-            pairs.append((f"{path}:{number}", json.loads(line)))
+            raw = json.loads(line)
         except json.JSONDecodeError as error:
             report.problems.append(_json_problem(path, number, error))
-    return pairs
+            continue
+        yield f"{path}:{number}", raw
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (``str.splitlines`` would hold them all)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
 
 
 def _json_problem(path: Path, line: int, error: json.JSONDecodeError) -> TaskFileProblem:
