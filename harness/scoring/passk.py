@@ -10,9 +10,10 @@ With n trials and c successes, drawing k of the n trials without replacement:
 Both need 1 <= k <= n. At k = 1 both are c / n. The binomials are Python
 integers, so the ratios are exact before the final division.
 
-The k reported for a task with n trials are the powers of two below n and n
-itself (``k_values``): 1, 2, 4, ..., n. A run's overall figure for a k is the
-mean over the tasks with at least k trials.
+The k reported for a run are ``k_values(N)`` for N the most trials any task
+has: the powers of two below N, and N itself (1, 2, 4, ..., N). A task shows
+those up to its own trials; the run's overall figure for a k is the mean over
+the tasks with at least k trials. A trial is a trajectory with a verdict.
 """
 
 from __future__ import annotations
