@@ -1,15 +1,16 @@
 """What ``button score`` prints: tables of the summaries, failure reasons and
 pass@k/pass^k, the trajectory rows, and the same as one JSON document.
 
-The JSON report is written piece by piece: the summaries first, then the
-chosen trajectory rows streamed from their temporary file, so even a report
-listing every one of a huge run's trajectories is never held in memory.
+The JSON report is written piece by piece: the run's figures first, then the
+lists that grow with the run an item at a time (the tasks, their pass@k, and
+the chosen trajectory rows streamed from their temporary file), so even a
+report listing every one of a huge run's trajectories is never held in memory.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -117,44 +118,54 @@ def _list(ks: list[int]) -> str:
 
 
 def write_json(out: IO[str], head: dict[str, Any], report: Report, limit: int | None) -> None:
-    """``head`` and the report as one JSON object; the rows go last, one per line."""
+    """``head`` and the report as one JSON object. The lists that grow with the run (the
+    tasks, their pass@k, the trajectory rows) are written an item a line as they are made."""
     summaries = report.summaries
-    document: dict[str, Any] = {
+    fixed: dict[str, Any] = {
         **head,
         "scored": report.scored,
         "duplicates": report.duplicates,
         "overall": summaries.overall.as_json(),
         "strategies": [s.as_json() for s in summaries.strategies.values()],
-        "tasks": [s.as_json() for s in summaries.tasks.values()],
-        "pass_k": passk_json(summaries),
         "judge_usage": report.judge_usage.model_dump() if report.judge_usage.requests else None,
         "show": report.rows.show.value,
         "failures": report.rows.failures,
         "rows_chosen": report.rows.count,
     }
-    text = json.dumps(document, indent=2)
-    out.write(text[: text.rindex("}")].rstrip() + ',\n  "trajectories": [')
-    for number, row in enumerate(report.rows.rows(limit)):
-        out.write(("\n    " if number == 0 else ",\n    ") + json.dumps(row.as_json()))
-    out.write("\n  ]\n}\n")
-
-
-def passk_json(summaries: Summaries) -> dict[str, Any] | None:
-    """pass@k and pass^k of a run with more than one trial of some task, else None."""
+    out.write("{\n")
+    for key, value in fixed.items():
+        out.write(f"  {json.dumps(key)}: {json.dumps(value)},\n")
+    out.write('  "tasks": ')
+    _stream(out, (json.dumps(s.as_json()) for s in summaries.tasks.values()))
+    out.write(',\n  "pass_k": ')
     if summaries.max_trials <= 1:
-        return None
-    return {
-        "k": summaries.k_values(),
-        "overall": [value.as_json() for value in summaries.overall_passes()],
-        "tasks": {
-            name: {
-                "trials": summaries.tasks[name].judged,
-                "successes": summaries.tasks[name].successes,
-                "values": [value.as_json() for value in values],
-            }
-            for name, values in summaries.task_passes().items()
-        },
-    }
+        out.write("null")
+    else:
+        out.write(f'{{"k": {json.dumps(summaries.k_values())}, ')
+        out.write(f'"overall": {json.dumps([v.as_json() for v in summaries.overall_passes()])}, "tasks": ')
+        pairs = (f"{json.dumps(name)}: {json.dumps(value)}" for name, value in _task_passes_json(summaries))
+        _stream(out, pairs, opener="{", closer="}")
+        out.write("}")
+    out.write(',\n  "trajectories": ')
+    _stream(out, (json.dumps(row.as_json()) for row in report.rows.rows(limit)))
+    out.write("\n}\n")
+
+
+def _task_passes_json(summaries: Summaries) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(task id, its trials, successes and pass@k/pass^k per k), one task at a time."""
+    ks = summaries.k_values()
+    for name, task in summaries.tasks.items():
+        if task.judged:
+            values = [value.as_json() for value in task.passes(ks)]
+            yield name, {"trials": task.judged, "successes": task.successes, "values": values}
+
+
+def _stream(out: IO[str], items: Iterable[str], opener: str = "[", closer: str = "]") -> None:
+    """A JSON list of encoded items (or, with braces, an object of encoded members), one a line."""
+    out.write(opener)
+    for number, text in enumerate(items):
+        out.write(("\n    " if number == 0 else ",\n    ") + text)
+    out.write(f"\n  {closer}")
 
 
 def _table(title: str) -> Table:
