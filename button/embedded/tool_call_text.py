@@ -64,12 +64,41 @@ def _calls_in(text: str, blocks: re.Pattern[str], names: set[str] | None) -> Par
     return ParsedReply(content=content or None, tool_calls=calls)
 
 
+def without_line_comments(text: str) -> str:
+    """``text`` without ``// ...`` comments outside JSON strings (a code model writes them)."""
+    kept: list[str] = []
+    in_string = escaped = False
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif text.startswith("//", index):
+            index = text.find("\n", index)
+            if index < 0:
+                break
+            continue
+        kept.append(char)
+        index += 1
+    return "".join(kept)
+
+
 def read_call(body: str) -> dict[str, Any] | None:
     """One ``{"name": ..., "arguments": {...}}`` object as an OpenAI tool call, else None."""
     try:
         value = json.loads(body.strip(), strict=False)  # control characters inside strings
     except ValueError:
-        return None
+        try:
+            value = json.loads(without_line_comments(body), strict=False)
+        except ValueError:
+            return None
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         return None
     arguments = value.get("arguments", value.get("parameters", {}))

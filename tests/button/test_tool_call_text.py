@@ -75,3 +75,9 @@ def test_calls_in_code_fences_count_for_offered_tools_only() -> None:
     assert [arguments(call) for call in reply.tool_calls] == [{"city": "Oslo"}, {"zone": "CET"}]
     example = 'Use it like this:\n```json\n{"name": "launch", "arguments": {}}\n```'
     assert parse_reply(example, OFFERED).tool_calls == []
+
+
+def test_line_comments_outside_strings_are_ignored() -> None:
+    text = '```json\n{"name": "get_weather", // the tool\n "arguments": {"city": "say \\"//\\" http://x//y"} // where\n}\n```'
+    reply = parse_reply(text, OFFERED)
+    assert arguments(reply.tool_calls[0]) == {"city": 'say "//" http://x//y'}
