@@ -48,6 +48,15 @@ def register(subparsers: Any) -> None:
         formatter_class=HelpFormatter,
     )
     commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    listing = commands.add_parser(
+        "list",
+        help="the embedded models: name, file, sha256, and where the file is",
+        description="List the catalog of embedded models with their identity (file, size, sha256) "
+        "and where each one's file would come from on this machine. Reads no model file.",
+        epilog="example:\n  button model list",
+        formatter_class=HelpFormatter,
+    )
+    listing.set_defaults(handler=lambda args: list_command())
     serve = commands.add_parser(
         "serve",
         help="serve the embedded model on 127.0.0.1 until interrupted",
@@ -76,6 +85,26 @@ def register(subparsers: Any) -> None:
     )
     add_endpoint_flags(check, Role.ASSISTANT)
     check.set_defaults(handler=lambda args: run_async(check_command(args)))
+
+
+def list_command() -> int:
+    from rich.table import Table
+
+    from button.embedded.catalog import CATALOG, DEFAULT_MODEL
+    from button.embedded.model_files import availability
+
+    table = Table("name", "file", "bytes", "sha256", "where", box=None)
+    for name, model in CATALOG.items():
+        shown = f"{name} (default)" if name == DEFAULT_MODEL else name
+        table.add_row(
+            shown,
+            model.file_name,
+            f"{model.size:,}",
+            f"{str(model.sha256)[:12]}…",
+            escape(availability(model)),
+        )
+    console.print(table)
+    return 0
 
 
 async def serve_command(args: argparse.Namespace) -> int:

@@ -61,6 +61,21 @@ def model_file(model: EmbeddedModel) -> Path:
     raise EmbeddedModelError(_how_to_get(model), where=f"embedded model {model.name}")
 
 
+def availability(model: EmbeddedModel) -> str:
+    """Where ``model``'s file would come from now, found without reading it."""
+    cached = models_dir() / model.file_name
+    if cached.is_file() and cached.stat().st_size == model.size:
+        return f"in the cache: {cached}"
+    spec = importlib.util.find_spec(model.package_file) if model.package_file else None
+    if spec is not None:
+        return f"inside the package {model.package_file}"
+    if model.chunks is not None:
+        with suppress(EmbeddedModelError):
+            if _chunk_paths(model.chunks):
+                return "in the chunk packages (joined and verified on first use)"
+    return _how_to_get(model)
+
+
 def _how_to_get(model: EmbeddedModel) -> str:
     ways = []
     if model.package_file:

