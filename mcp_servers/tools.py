@@ -14,7 +14,7 @@ Every result (errors too) carries what the call cost in ``_meta``::
 ``cache_hit`` is true (and usage zero) when no model was asked: a cached
 result, or an identical earlier call of the same episode.
 
-The episode a call belongs to (DESIGN, "MCP servers"), first found wins: the
+The episode a call belongs to (README, "Serving tasks over MCP"), first found wins: the
 ``episode_id`` key of the request's ``_meta``; the episode segment of the URL
 (``/tasks/<id>/episodes/<episode_id>/mcp``, put in the ASGI scope by
 ``mcp_servers.http_app``); the ``Mcp-Session-Id`` a client negotiated (legacy

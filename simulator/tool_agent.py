@@ -1,6 +1,6 @@
 """The tool simulator: a model plays a task's functions, one call at a time.
 
-A call is answered in four steps (DESIGN, "Tool simulator"):
+A call is answered in four steps (ARCHITECTURE.md, "Where a behaviour lives"):
 
 1. the arguments are validated against the function's ``parameters``; a bad
    call gets an error naming the field and the rule, never an exception;
