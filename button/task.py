@@ -9,9 +9,10 @@ field path.
 from __future__ import annotations
 
 import enum
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from button.plan_refs import (  # re-exported: the reference forms belong to the task model
     ChoiceFrom,
@@ -44,8 +45,25 @@ __all__ = [
     "resolve_path",
 ]
 
-TASK_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
+TASK_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"  # subtask and plan call ids
 FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+TASK_ID_MAX = 128
+_TASK_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_task_id(value: str) -> str:
+    """A task id is a URL path segment (``/tasks/<id>/mcp``) and a CLI argument (``--task ID``):
+    letters, digits, ``_``, ``.``, ``-``; not starting with ``.`` or ``-`` (so never ``.``,
+    ``..`` or a flag); at most ``TASK_ID_MAX`` characters."""
+    if not _TASK_ID.fullmatch(value) or len(value) > TASK_ID_MAX:
+        raise ValueError(
+            f"task id {value[:TASK_ID_MAX]!r} must be 1 to {TASK_ID_MAX} letters, digits, '_', '.' "
+            "or '-', not starting with '.' or '-' (it is a URL path segment and a command-line argument)"
+        )
+    return value
+
+
+TaskId = Annotated[str, AfterValidator(check_task_id)]
 
 
 class Strategy(enum.StrEnum):
@@ -111,7 +129,7 @@ PlanGroup = list[PlannedCall]
 class Task(_Strict):
     """One compositional task. A task file holds many."""
 
-    id: str = Field(pattern=TASK_ID_PATTERN)
+    id: TaskId
     strategy: Strategy
     scenario: str
     instruction: str
