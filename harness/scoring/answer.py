@@ -1,12 +1,23 @@
-"""Which assistant message is the final answer.
+"""What the assistant told the user after the tool results: the text grounding reads.
 
-The final answer is the last assistant message that has text, makes no tool
-call and comes after the last tool call, passing over *closing* messages: a
-message every word of which is a courtesy word (``CLOSING_WORDS``: "Thanks!",
-"Glad to help! Let me know if you need anything else.", "You're welcome, have
-a great trip!"). When only closing messages are left, there is no final
-answer. A message with any other word (a name, a number, "booked") is not
-closing.
+Grounding reads the *answer messages*: every assistant message that has text
+and makes no tool call and comes after the last tool call and the last tool
+result, in order. That is the answer plus anything sent after it (a reply to
+a question the assistant asked, a goodbye that names the hotel), not one
+chosen message. Text sent with a tool call ("Let me check.") or before the
+last results (a clarifying question) is not read.
+
+There is no final answer when every answer message is *closing*: a message
+every word of which is a courtesy word (``CLOSING_WORDS``: "Thanks!", "Glad to
+help! Let me know if you need anything else.", "You're welcome, have a great
+trip!"), or when there is no answer message. A message with any other word (a
+name, a number, "booked") is not closing.
+
+A value counts as stated when any one answer message states it
+(``harness.scoring.grounding.is_stated``: word boundaries, the precision the
+message shows, no negation just before it). Each message is read on its own,
+so a later message that takes a value back ("Sorry, it was not approved") does
+not unsay an earlier one: contradictions are the judge's job.
 """
 
 from __future__ import annotations
@@ -137,17 +148,21 @@ def is_closing(text: str) -> bool:
     return bool(words) and all(word in CLOSING_WORDS for word in words)
 
 
-def final_answer(trajectory: Trajectory) -> str | None:
-    """The text of the final answer (see the module doc), or None."""
+def answer_messages(trajectory: Trajectory) -> list[str]:
+    """The texts grounding reads (see the module doc); empty when there is no final answer."""
     messages = trajectory.messages
-    last_call = max(
-        (i for i, m in enumerate(messages) if m.get("role") == "assistant" and m.get("tool_calls")),
+    last_result = max(
+        (
+            i
+            for i, m in enumerate(messages)
+            if m.get("role") == "tool" or (m.get("role") == "assistant" and m.get("tool_calls"))
+        ),
         default=-1,
     )
-    for message in reversed(messages[last_call + 1 :]):
-        if message.get("role") != "assistant" or message.get("tool_calls"):
-            continue
-        text = message_text(message.get("content")).strip()
-        if text and not is_closing(text):
-            return text
-    return None
+    texts = [
+        message_text(message.get("content")).strip()
+        for message in messages[last_result + 1 :]
+        if message.get("role") == "assistant" and not message.get("tool_calls")
+    ]
+    texts = [text for text in texts if text]
+    return texts if any(not is_closing(text) for text in texts) else []

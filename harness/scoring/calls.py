@@ -24,14 +24,12 @@ from typing import Any
 from button.schemas import first_error
 from button.task import Task
 from button.trajectory import Trajectory
-from harness.scoring.answer import final_answer
 from harness.scoring.text import message_text, parse_json_text
 
 __all__ = [
     "ActualCall",
     "actual_calls",
     "assistant_turns",
-    "final_answer",
     "message_text",
     "offered_tools",
     "parse_json_text",

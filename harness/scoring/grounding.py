@@ -1,4 +1,7 @@
-"""Does the final answer state the values the last calls returned? A deterministic floor.
+"""Does an answer message state the values the last calls returned? A deterministic floor.
+
+``is_stated`` reads one message; a value the final answer states is one that
+any of its messages states (``harness.scoring.answer``).
 
 The values of a JSON result are its scalar leaves: numbers, and strings of at
 most ``MAX_VALUE_CHARS`` characters (a longer text is paraphrased, not

@@ -18,7 +18,8 @@ Metrics (None when one does not apply):
   tool's ``parameters`` (a call of a tool that was not offered is invalid);
   ``invented_tools`` counts those calls;
 - ``grounding``: share of the values of the last plan group's results that
-  the final answer states (``harness.scoring.answer``, ``harness.scoring.grounding``);
+  the answer messages state, any one of them each (``harness.scoring.answer``,
+  ``harness.scoring.grounding``);
 - efficiency: ``assistant_turns`` and ``tool_calls`` (counts), and
   ``call_efficiency`` = plan calls / calls made and ``turn_efficiency`` =
   (plan groups + 1) / assistant turns, both capped at 1.
@@ -32,7 +33,8 @@ from typing import Any
 
 from button.task import ComputedFrom, PlannedCall, Task, argument_source
 from button.trajectory import Score, Trajectory
-from harness.scoring.calls import ActualCall, actual_calls, assistant_turns, final_answer
+from harness.scoring.answer import answer_messages
+from harness.scoring.calls import ActualCall, actual_calls, assistant_turns
 from harness.scoring.grounding import is_stated, stated_values, text_values
 from harness.scoring.matching import Assignment, assign
 from harness.scoring.verdict import decide
@@ -185,7 +187,7 @@ def _parallelism(
 def _grounding(
     trajectory: Trajectory, last_group: list[PlannedCall], assignment: Assignment, details: dict[str, Any]
 ) -> float | None:
-    answer = final_answer(trajectory)
+    answer = answer_messages(trajectory)
     values: list[Any] = []
     missing_result = False
     for call in last_group:
@@ -196,12 +198,12 @@ def _grounding(
             values += text_values(actual.text)
         else:
             values += stated_values(actual.result)
-    stated = [value for value in values if answer is not None and is_stated(value, answer)]
+    stated = [value for value in values if any(is_stated(value, text) for text in answer)]
     details["grounding"] = {
-        "answer": answer is not None,
+        "answer": bool(answer),
         "stated": stated,
         "missing": [value for value in values if value not in stated],
     }
-    if answer is None or (missing_result and not values):
+    if not answer or (missing_result and not values):
         return 0.0
     return len(stated) / len(values) if values else None

@@ -216,12 +216,14 @@ def test_case_verdict(trajectory_id: str, case_scores: dict[str, Score]) -> None
 
 def test_only_meaning_separates_the_floor_from_a_careful_verdict() -> None:
     """Where the deterministic floor passes what a careful person fails, the case says so; those are
-    contradictions and a wrong qualifier, the judge's job (tests/harness/test_score_judge.py)."""
+    contradictions (in the answer, or in a later message taking the answer back), a wrong qualifier and
+    a made-up computed_from value: the judge's job (tests/harness/test_score_judge.py)."""
     differing = {
         k for k, v in _expected().items() if v.get("deterministic_success", v["success"]) != v["success"]
     }
     assert differing == {
         "hr.leave_status#contradicting_status",
+        "hr.leave_status#answer_then_contradiction",
         "weather.city_forecast#wrong_paris",
         "finance.portfolio_log#made_up_value",
     }

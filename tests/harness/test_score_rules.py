@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from button.trajectory import Trajectory
-from harness.scoring.answer import final_answer, is_closing
+from harness.scoring.answer import answer_messages, is_closing
 from harness.scoring.grounding import is_stated, text_contains, text_values
 from harness.scoring.normalise import strings_agree, tokens, values_agree
 
@@ -99,13 +99,24 @@ ASSISTANT_CALL = {
 }
 
 
-def test_final_answer_passes_over_closings_and_text_before_the_last_call() -> None:
+RESULT = {"role": "tool", "tool_call_id": "a", "content": '{"hotel_id": "HT-1"}'}
+
+
+def test_answer_messages_are_all_the_text_after_the_results() -> None:
+    question = {"role": "assistant", "content": "Which date?"}
     answer = {"role": "assistant", "content": "Your hotel is HT-1, $409 in total."}
     thanks = {"role": "user", "content": "Thanks!"}
+    goodbye = {"role": "assistant", "content": "You're welcome! Enjoy HT-1."}
     glad = {"role": "assistant", "content": "Glad to help! Let me know if you need anything else."}
-    assert final_answer(conversation(ASSISTANT_CALL, answer, thanks, glad)) == answer["content"]
-    assert final_answer(conversation(ASSISTANT_CALL, glad)) is None
-    assert final_answer(conversation(ASSISTANT_CALL)) is None  # "Let me check." came with the call
-    assert final_answer(conversation({"role": "assistant", "content": "Which date?"})) == "Which date?"
-    assert is_closing("You're welcome, have a great trip!")
+    texts = answer_messages(
+        conversation(question, ASSISTANT_CALL, RESULT, answer, thanks, goodbye, thanks, glad)
+    )
+    assert texts == [answer["content"], goodbye["content"], glad["content"]]  # not the question before
+    assert answer_messages(conversation(ASSISTANT_CALL, RESULT, glad, thanks, glad)) == []  # courtesy only
+    assert answer_messages(conversation(ASSISTANT_CALL, RESULT)) == []  # "Let me check." came with the call
+    assert answer_messages(conversation(ASSISTANT_CALL)) == []  # an unanswered call
+    assert answer_messages(conversation(question)) == ["Which date?"]  # no call at all
+    assert is_closing(
+        "You're welcome! I'm here to help. If you have any further questions, feel free to ask."
+    )
     assert not is_closing("You're welcome: HT-1 is booked.")

@@ -109,6 +109,35 @@ def finance(reg: Registry) -> None:
         "a closing question is passed over",
     )
     add(
+        "answer_then_long_pleasantries",
+        [
+            both,
+            calls(split()),
+            say(ANSWER_F),
+            user("Great, thanks!"),
+            say(
+                "You're very welcome! I'm glad I could help you plan your purchase of AAPL and MSFT shares. "
+                "Good luck with your investments, and feel free to ask if you need anything else."
+            ),
+        ],
+        True,
+        [],
+        "the split was told; a goodbye naming the tickers does not replace it",
+    )
+    add(
+        "only_pleasantries_after_results",
+        [
+            both,
+            calls(split()),
+            say("Happy investing! Let me know if you need anything else."),
+            user("Thanks!"),
+            say("You're welcome! Have a wonderful day."),
+        ],
+        False,
+        ["no_final_answer"],
+        "only courtesies after the results: the split never reaches the user",
+    )
+    add(
         "no_final_answer",
         [both, calls(split())],
         False,
@@ -266,6 +295,19 @@ def basket(reg: Registry) -> None:
         True,
         [],
         "the sum failed once and was retried",
+    )
+    add(
+        "question_after_results_then_answer",
+        [
+            ALL_THREE,
+            calls(total(PRICES)),
+            say("I have the total. Do you want it with tax estimated, or as listed?"),
+            user("As listed."),
+            say(ANSWER_B),
+        ],
+        True,
+        [],
+        "a question to the user after the results, then the answer",
     )
     add(
         "no_final_answer",

@@ -156,6 +156,53 @@ def travel(reg: Registry) -> None:
         "a pleasantry is not an answer",
     )
     add(
+        "answer_then_long_pleasantries",
+        [
+            flight(),
+            hotel(),
+            say(ANSWER_T),
+            user("thanks"),
+            say(
+                "You're welcome! I'm glad I could help. Have a great night at the Larimer Square Inn "
+                "and enjoy your flight with UA 1432."
+            ),
+            user("thanks again"),
+            say("You're welcome! I'm here to help. If you have any further questions, feel free to ask."),
+        ],
+        True,
+        [],
+        "the user was told the results; the later goodbyes that name the hotel take nothing away",
+    )
+    add(
+        "question_after_results_then_answer",
+        [
+            flight(),
+            hotel(),
+            say(
+                "Your flight is UA 1432 and I found the Larimer Square Inn (HT-77120). "
+                "Would you like the nightly rate or the total for both nights?"
+            ),
+            user("Just the total, please."),
+            say("It comes to $409.00 for the two nights."),
+        ],
+        True,
+        [],
+        "the answer is given over two messages around the user's reply; together they state the results",
+    )
+    add(
+        "only_pleasantries_after_results",
+        [
+            flight(),
+            hotel(),
+            say("Glad I could help! Let me know if you need anything else."),
+            user("Thanks!"),
+            say("You're welcome! Have a great trip, and feel free to ask if you have any more questions."),
+        ],
+        False,
+        ["no_final_answer"],
+        "every message after the results is a courtesy: the results never reach the user",
+    )
+    add(
         "missing_hotel_call",
         [flight(), say("Your flight is UA 1432, landing in Denver at 10:55 for $189.")],
         False,
@@ -259,6 +306,21 @@ def hr(reg: Registry) -> None:
         False,
         [],
         "states the id and days but contradicts the status: only a judge sees it",
+        deterministic=True,
+    )
+    add(
+        "answer_then_contradiction",
+        [
+            employee(),
+            leave(),
+            say(ANSWER_H),
+            user("Are you sure?"),
+            say("Sorry, I misread it: his leave request was not approved."),
+        ],
+        False,
+        [],
+        "the later message takes the status back; each message is read on its own, so the floor still "
+        "finds 'approved' stated in the answer: only a judge sees the contradiction",
         deterministic=True,
     )
     add(
