@@ -34,8 +34,10 @@ flow, parallelism, argument validity (invented tools counted), grounding of the
 final answer, and turns and calls used. Success: every plan call matched, in
 order, with correct data flow, and a final answer that states the results (see
 the README, "Scoring"). An LLM judge runs only when asked (--judge, or
---judge-base-url/--judge-model); it adds a verdict to every score and decides
-success for tasks without a plan. Judge calls run --concurrency at a time; each
+--judge-base-url/--judge-model); it adds a verdict to every score, gates
+success for tasks with a plan (a failed verdict fails the trajectory with
+judge_failed; a passed one never rescues a failed check) and decides it for
+tasks without one. Judge calls run --concurrency at a time; each
 verdict is kept as it arrives, so an interrupted judged scoring resumes with
 only the unjudged trajectories.
 

@@ -13,6 +13,10 @@ disagreeing scores for one trajectory). It is written in trajectory order to a
 temporary name and renamed at the end, so readers only ever see a complete
 file, and a scoring that fails or is killed leaves the old one in place.
 
+A judge's verdict (new or reused) is added by ``apply_verdict``: it gates the
+success of a task with a plan (a failed verdict adds ``judge_failed``) and
+decides one without a plan.
+
 The only costly part is the judge, whose calls run ``concurrency`` at a time
 over a window of at most ``window_size(concurrency)`` trajectories past the
 first one not yet written (those are the only trajectories held in memory).
@@ -42,6 +46,7 @@ from button.taskfile import load_tasks
 from button.trajectory import JudgeVerdict, Score, Trajectory, TrajectoryStatus
 from harness.run_dir import RunFiles
 from harness.scoring.metrics import score_trajectory
+from harness.scoring.verdict import apply_verdict
 
 Judge = Callable[[Trajectory, Task | None], Awaitable[JudgeVerdict]]
 
@@ -136,7 +141,7 @@ async def score_run(
         nonlocal writer
         async with limit:
             verdict = await judge(trajectory, tasks.by_id.get(trajectory.task_id))
-        _add_verdict(pending.score, verdict)
+        apply_verdict(pending.score, verdict)
         if writer is None:
             writer = RecordWriter(journal)
         writer.append(pending.score)
@@ -187,7 +192,7 @@ async def score_run(
                     await asyncio.sleep(0)  # let the judge call start while the next line is read
                 else:
                     if trajectory.id in reuse:
-                        _add_verdict(pending.score, reuse[trajectory.id])
+                        apply_verdict(pending.score, reuse[trajectory.id])
                     if on_scored:
                         on_scored(pending.score)
                 window.append(pending)
@@ -204,9 +209,3 @@ async def score_run(
             writer.close()
     journal.unlink(missing_ok=True)
     return written
-
-
-def _add_verdict(score: Score, verdict: JudgeVerdict) -> None:
-    score.judge = verdict
-    if score.success is None:
-        score.success = verdict.success
