@@ -12,10 +12,11 @@ from simulator.synth.text_rules import NearDuplicates, content_words, has_concre
 VERIFY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
+        "reason": {"type": "string", "maxLength": 300},
         "one_call": {"type": "boolean"},
-        "details_given": {"type": "boolean"},
+        "missing": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 5},
     },
-    "required": ["one_call", "details_given"],
+    "required": ["reason", "one_call", "missing"],
 }
 
 
@@ -42,6 +43,6 @@ async def verify_atomic(ctx: SynthContext, key: str, item: dict[str, Any]) -> di
     verdict = await ctx.ask(key, "atomic_verify", VERIFY_SCHEMA, scenario=item["scenario"], task=item["text"])
     if not verdict["one_call"]:
         raise Dropped("model: needs more than one call")
-    if not verdict["details_given"]:
-        raise Dropped("model: details missing")
+    if verdict["missing"]:
+        raise Dropped("model: details missing", "; ".join(verdict["missing"]))
     return dict(item)

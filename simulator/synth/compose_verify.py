@@ -15,8 +15,11 @@ from simulator.synth.text_rules import NearDuplicates, content_words, tool_name_
 
 VERIFY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"complete": {"type": "boolean"}, "missing": text_field(0, 80)},
-    "required": ["complete", "missing"],
+    "properties": {
+        "reason": {"type": "string", "maxLength": 300},
+        "missing": {"type": "array", "items": text_field(1, 80), "maxItems": 5},
+    },
+    "required": ["reason", "missing"],
 }
 INSTRUCTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -47,8 +50,8 @@ def instruction_problem(instruction: str, subtasks: list[dict[str, Any]]) -> Dro
 async def verify_and_instruct(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
     steps = numbered(item["subtasks"])
     verdict = await ctx.ask(key, "compose_verify", VERIFY_SCHEMA, scenario=item["scenario"], subtasks=steps)
-    if not verdict["complete"]:
-        raise Dropped("model: subtasks incomplete", verdict["missing"])
+    if verdict["missing"]:
+        raise Dropped("model: subtasks incomplete", "; ".join(verdict["missing"]))
     value = await ctx.ask(key, "instruction", INSTRUCTION_SCHEMA, scenario=item["scenario"], subtasks=steps)
     instruction = " ".join(str(value["instruction"]).split())
     problem = instruction_problem(instruction, item["subtasks"])

@@ -51,11 +51,11 @@ async def test_extraction_on_the_embedded_model_is_reproducible_by_seed(embedded
     (or the same drop) both times. (Asked twice in a row, llama-cpp-python re-evaluates
     only the prompt's last token and the logits, hence the sample, can differ.)"""
     from button.endpoints import EndpointConfig, Role
-    from tests.conftest import TINY_MODEL
     from button.errors import StructuredOutputError
     from button.llm import ModelClient
     from simulator.synth.context import Dropped, SynthContext
     from simulator.synth.conversations import conversation_inputs, extract_scenario, read_conversations
+    from tests.conftest import TINY_MODEL
 
     config = EndpointConfig(
         role=Role.SYNTH,

@@ -118,12 +118,12 @@ def answer(title: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
     if title == "synth_atomic":
         return {"tasks": _pick(ATOMIC, user.split("Scenario: ")[-1])}
     if title == "synth_atomic_verify":
-        return {"one_call": "distance" not in user, "details_given": True}
+        return {"reason": "checked", "one_call": "distance" not in user, "missing": []}
     if title in {"synth_compose_seq", "synth_compose_pts"}:
         return dict(_pick(COMPOSE, user.split("First request: ")[-1]))
     steps = re.findall(r"^s\d: (.*?)(?: \(uses the result of .*\))?$", user, re.MULTILINE)
     if title == "synth_compose_verify":
-        return {"complete": "delivers first" not in user, "missing": ""}
+        return {"reason": "checked", "missing": ["who delivers"] if "delivers first" in user else []}
     if title == "synth_instruction":
         return {"instruction": "Please help me. " + " Then ".join(steps)}
     if title == "synth_function":
