@@ -16,7 +16,9 @@ import pytest
 
 from button.cli import main
 from button.records import iter_lines, read_records
+from button.taskfile import load_tasks
 from button.trajectory import Trajectory, TrajectoryStatus
+from harness.cli_run import DEFAULT_SYSTEM_PROMPT
 from tests.conftest import TASKS_FILE
 from tests.harness.conftest import TOOLS_COMMAND
 from tests.harness.scripted_openai import (
@@ -32,6 +34,8 @@ from tests.harness.scripted_openai import (
 BUTTON = str(Path(sys.executable).with_name("button"))
 TWO_TASKS = ["--task", "travel.flight_then_hotel", "--task", "finance.two_share_prices_then_split"]
 SECRET = "sk-secret-never-recorded"
+DEFAULT_PROMPT = DEFAULT_SYSTEM_PROMPT.read_text(encoding="utf-8")  # what `button run` sends the assistant
+INSTRUCTIONS = {task.id: task.instruction for task in load_tasks(TASKS_FILE)}
 
 
 def scripted(body: dict[str, Any]) -> Reply:
@@ -71,14 +75,26 @@ def test_run_with_an_external_stdio_server_records_and_resumes(tmp_path: Path) -
         ]  # fmt: skip
         assert {t.status for t in trajectories} == {TrajectoryStatus.COMPLETED}
         one = trajectories[0]
-        assert [m["role"] for m in one.messages] == ["user", "assistant", "tool", "assistant", "user"]
-        result = json.loads(one.messages[2]["content"])
+        roles = [m["role"] for m in one.messages]
+        assert roles == ["system", "user", "assistant", "tool", "assistant", "user"]
+        # the default system prompt comes first, recorded as sent, then the user's opening
+        assert one.messages[0]["content"] == DEFAULT_PROMPT and one.meta[0].source == "system"
+        # then the user's opening: the scripted "Can you help me with my task?" leaves out the plan's
+        # details, so the simulator falls back to the task's instruction
+        assert one.messages[1] == {"role": "user", "content": INSTRUCTIONS[one.task_id]}
+        assistant_requests = [body for body in server.requests if not is_user_request(body)]
+        assert assistant_requests and all(
+            body["messages"][0] == {"role": "system", "content": DEFAULT_PROMPT}
+            for body in assistant_requests
+        )
+        result = json.loads(one.messages[3]["content"])
         assert result["episode_id"] == f"ext/{one.id}"  # one episode per conversation, named in _meta
         assert set(one.usage) == {"assistant", "user", "tool"}
         assert one.endpoints["mcp"].base_url == f"stdio: {TOOLS_COMMAND}"
         manifest = json.loads((out / "manifest.json").read_text())
         assert manifest["tasks_file"] == str(TASKS_FILE)
         assert manifest["settings"]["tools"]["command"] == TOOLS_COMMAND
+        assert manifest["settings"]["system_prompt"] == DEFAULT_PROMPT
         assert "tool" not in manifest["settings"]["endpoints"]  # no tool model with an external server
         assert SECRET not in (out / "manifest.json").read_text() + (out / "trajectories.jsonl").read_text()
         assert "completed" in first.stdout and f"button score {out}" in first.stdout
@@ -160,7 +176,8 @@ def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(tmp_path: Pa
     records = read_records(path, Trajectory)  # every line parses
     after = [t.id for t in records]
     for trajectory in records:  # one shared connection, yet each conversation its own episode
-        assert json.loads(trajectory.messages[2]["content"])["episode_id"] == f"killed/{trajectory.id}"
+        assert trajectory.messages[0] == {"role": "system", "content": DEFAULT_PROMPT}
+        assert json.loads(trajectory.messages[3]["content"])["episode_id"] == f"killed/{trajectory.id}"
     assert len(after) == len(set(after)) == len(wanted)
     assert set(after) == wanted and set(before) <= set(after)
 
