@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from rich.console import Console
 
@@ -35,11 +37,18 @@ the tool list of an existing MCP server (--twin URL, or --twin -- COMMAND ARGS;
 the twin is simulated and never calls the original).
 
 stdio serves one task: choose it with --task when the file holds several. HTTP
-serves every chosen task, one endpoint each, and prints their URLs:
-  /tasks/<task_id>/mcp                        one shared episode per task
-  /tasks/<task_id>/episodes/<episode_id>/mcp  a fresh world per episode id
-A call's `_meta` key "episode_id" picks the episode too; each result's
-`_meta["button"]` reports the tokens its simulation cost.
+serves every chosen task and prints its URLs:
+  /mcp                                        the task, when one is served
+  /tasks/<task_id>/mcp                        a task's tools
+  .../episodes/<episode_id>/mcp               the same, a world of its own
+Any other path is a 404 listing the endpoints.
+
+One world (episode) per conversation, whatever the client: a call's `_meta`
+"episode_id" names it, else the URL's episode, else the connection: the MCP
+session over HTTP, the process over stdio. Endpoints without an episode in the
+URL keep sessions, so they refuse the sessionless 2026-07-28 protocol (clients
+negotiating "auto" fall back); episode URLs take any version. Each result's
+`_meta["button"]` names its episode and the tokens its simulation cost.
 """
 
 EPILOG = """\
@@ -51,6 +60,8 @@ examples:
   button serve --tools my_tools.json
   button serve --twin http://127.0.0.1:9000/mcp
   button serve --twin -- python my_server.py
+  button serve --twin-command 'npx -y @modelcontextprotocol/server-memory'
+  button serve fixtures/tasks.jsonl --transport http --print-config   # {"url": ...} entries
 """
 
 
@@ -74,6 +85,11 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--twin", nargs="?", const="-", metavar="URL", help="serve a simulated twin of an MCP server"
     )
+    serve.add_argument(
+        "--twin-command",
+        metavar="CMD",
+        help="serve a simulated twin of the stdio MCP server CMD starts (one shell-quoted string)",
+    )
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port; 0 picks a free one (default 8765)")
@@ -92,7 +108,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--cache", metavar="PATH", help=f"simulator cache file (default {DEFAULT_CACHE_PATH})")
     serve.add_argument("--no-cache", action="store_true", help="ask the model for every call")
     serve.add_argument(
-        "--print-config", action="store_true", help="print an mcpServers JSON snippet that starts this server"
+        "--print-config",
+        action="store_true",
+        help="print an mcpServers JSON snippet: a command that starts this server (stdio), "
+        "or its URLs and token header (--transport http)",
     )
     add_endpoint_flags(serve, Role.TOOL)
     serve.set_defaults(handler=lambda args: run_async(serve_command(args)), source_after_twin=False)
@@ -156,11 +175,17 @@ async def load_sources(args: argparse.Namespace) -> list[Task]:
     from mcp_servers.imports import tools_from_file, twin_of
 
     chosen = [name for name, given in (("TASKS", args.source and not args.twin), ("--tools", args.tools),
-                                       ("--twin", args.twin)) if given]  # fmt: skip
+                                       ("--twin", args.twin), ("--twin-command", args.twin_command)) if given]  # fmt: skip
     if len(chosen) != 1:
         raise InputError(
-            "give one of TASKS, --tools FILE, --twin URL, --twin -- COMMAND", where="button serve"
+            "give one of TASKS, --tools FILE, --twin URL, --twin -- COMMAND, --twin-command CMD",
+            where="button serve",
         )
+    if args.twin_command:
+        words = shlex.split(args.twin_command)
+        if not words:
+            raise InputError("the command is empty", where="--twin-command")
+        return [await twin_of(words)]
     if args.twin == "-" and not (args.source and args.source_after_twin):
         raise InputError(
             "with no URL, give the command that starts the MCP server after --: "
@@ -201,6 +226,8 @@ async def serve_http_forever(
         allowed_origins=args.allow_origin,
     ) as running:
         stdout.print(f"serving {len(tasks)} task(s) over streamable HTTP; Ctrl-C stops")
+        if len(tasks) == 1:
+            stdout.print(f"{running.base_url}/mcp", markup=False)
         for task in tasks:
             stdout.print(f"{running.url_for(task.id)}", markup=False)
         sys.stdout.flush()
@@ -208,10 +235,32 @@ async def serve_http_forever(
 
 
 def mcp_config(args: argparse.Namespace, tasks: list[Task]) -> dict[str, Any]:
-    """``{"mcpServers": {...}}``: one stdio entry per task (Claude Desktop, Cursor, MCP Inspector)."""
+    """``{"mcpServers": {...}}``, one entry per task, keyed by ``server_key``.
+
+    stdio: the command that starts the server (Claude Desktop, Cursor, the MCP
+    Inspector). HTTP: the task's URL on the server these flags start, with the
+    bearer token as a header when one is set (Cursor, VS Code, Claude Code).
+    """
+    from mcp_servers.http_app import base_url
+    from mcp_servers.names import server_key
+
+    if args.transport == "http":
+        token = args.auth_token or os.environ.get(TOKEN_ENV)
+        headers = {"headers": {"Authorization": f"Bearer {token}"}} if token else {}
+        root = base_url(args.host, args.port)
+        return {
+            "mcpServers": {
+                server_key(task.id): {"url": f"{root}/tasks/{quote(task.id, safe='')}/mcp", **headers}
+                for task in tasks
+            }
+        }
     base = [sys.executable, "-m", "button.cli", "serve"]
-    if args.twin:
-        source = ["--twin", "--", *args.source] if args.twin == "-" else ["--twin", args.twin]
+    if args.twin_command or args.twin == "-":
+        # one word, so no bare "--" that clients such as the Inspector take for their own
+        command = args.twin_command or shlex.join(args.source)
+        source = [f"--twin-command={command}"]
+    elif args.twin:
+        source = ["--twin", args.twin]
     elif args.tools:
         source = ["--tools", str(Path(args.tools).resolve())]
     else:
@@ -224,8 +273,8 @@ def mcp_config(args: argparse.Namespace, tasks: list[Task]) -> dict[str, Any]:
     extra += tool_endpoint_flags(args)
     servers = {}
     for task in tasks:
-        choice = ["--task", task.id] if not (args.twin or args.tools) else []
-        servers[f"button-{task.id}"] = {"command": base[0], "args": [*base[1:], *extra, *choice, *source]}
+        choice = ["--task", task.id] if not (args.twin or args.twin_command or args.tools) else []
+        servers[server_key(task.id)] = {"command": base[0], "args": [*base[1:], *extra, *choice, *source]}
     return {"mcpServers": servers}
 
 

@@ -1,9 +1,22 @@
-"""Serve many tasks over streamable HTTP, one MCP endpoint per task.
+"""Serve tasks over streamable HTTP, one MCP endpoint per task.
 
 Routes::
 
-    /tasks/<task_id>/mcp                          the task's tools
+    /mcp                                          the task, when one task is served
+    /episodes/<episode_id>/mcp                    the same, a fresh world per episode_id
+    /tasks/<task_id>/mcp                          a task's tools
     /tasks/<task_id>/episodes/<episode_id>/mcp    the same tools, a fresh world per episode_id
+
+Any other path, and ``/mcp`` when several tasks are served, is a 404 whose
+JSON lists the endpoints that exist.
+
+Episodes (README, "Serving tasks over MCP"; ``mcp_servers.tools``): an
+endpoint without an episode in its URL keeps one world per MCP session, so it
+speaks the protocol versions that keep sessions (up to 2025-11-25). A request
+in the sessionless protocol (2026-07-28) there is answered with JSON-RPC error
+-32022 naming the versions it supports: a client negotiating ``auto`` falls
+back to a session, a client pinned to 2026-07-28 learns to use an episode URL.
+Episode URLs take every protocol version: the URL names the world.
 
 Every request first passes two checks: a bearer token (when one is set, else
 401) and the Origin header (a browser origin other than localhost or an
@@ -35,6 +48,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import uvicorn
+from mcp_types import UNSUPPORTED_PROTOCOL_VERSION
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,7 +62,7 @@ from mcp_servers.tools import EPISODE_SCOPE_KEY
 from simulator.sim_cache import SimCache
 from simulator.tool_agent import ToolSimulator
 
-ROUTE = re.compile(r"^/tasks/(?P<task>[^/]+)(?:/episodes/(?P<episode>[^/]+))?/mcp/?$")
+ROUTE = re.compile(r"^(?:/tasks/(?P<task>[^/]+))?(?:/episodes/(?P<episode>[^/]+))?/mcp/?$")
 INNER_PATH = "/mcp"
 SHUTDOWN_GRACE_S = 2  # then open streams are closed: a client may hold one forever
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -97,12 +112,14 @@ class TaskRouter:
         if scope["type"] != "http":
             return
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
-        refusal = self.refusal(headers)
         # Match the undecoded path: an episode id may hold an escaped "/".
         match = ROUTE.match(scope.get("raw_path", scope["path"].encode()).decode("latin-1"))
-        app = self.apps.get(unquote(match["task"])) if match else None
+        app = self.app_for(match["task"]) if match else None
+        refusal = self.refusal(headers)
         if refusal is None and app is None:
-            refusal = JSONResponse({"error": f"no MCP endpoint at {scope['path']}"}, status_code=404)
+            refusal = self.not_found(scope["path"], headers)
+        if refusal is None and match is not None and not match["episode"]:
+            refusal = sessionless_refusal(headers)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -111,6 +128,28 @@ class TaskRouter:
         if match["episode"]:
             inner[EPISODE_SCOPE_KEY] = unquote(match["episode"])
         await app(inner, receive, send)
+
+    def app_for(self, task: str | None) -> ASGIApp | None:
+        """The app of a task named in the path; with none named, the only task's."""
+        if task is None:
+            return next(iter(self.apps.values())) if len(self.apps) == 1 else None
+        return self.apps.get(unquote(task))
+
+    def endpoints(self, headers: dict[str, str]) -> list[str]:
+        """The URLs of every MCP endpoint (without episodes), as the client addressed us."""
+        base = f"http://{headers['host']}" if "host" in headers else ""
+        paths = ["/mcp"] if len(self.apps) == 1 else []
+        paths += [f"/tasks/{quote(task_id, safe='')}/mcp" for task_id in self.apps]
+        return [base + path for path in paths]
+
+    def not_found(self, path: str, headers: dict[str, str]) -> JSONResponse:
+        if ROUTE.match(path) and len(self.apps) > 1 and "/tasks/" not in path:
+            what = f"{len(self.apps)} tasks are served, each at its own endpoint; {path} serves one task only"
+        else:
+            what = f"no MCP endpoint at {path}"
+        episodes = "add /episodes/<episode_id> before /mcp for a world of your own"
+        body = {"error": what, "endpoints": self.endpoints(headers), "episodes": episodes}
+        return JSONResponse(body, status_code=404)
 
     def refusal(self, headers: dict[str, str]) -> JSONResponse | None:
         """A 401 or 403 response for a request that fails a check, else None."""
@@ -135,6 +174,23 @@ class TaskRouter:
         return host is not None and is_loopback(host)
 
 
+def sessionless_refusal(headers: dict[str, str]) -> JSONResponse | None:
+    """A JSON-RPC -32022 for a sessionless (2026-07-28) request at an endpoint without an episode."""
+    version = headers.get("mcp-protocol-version")
+    if version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
+        return None
+    message = (
+        "this endpoint keeps one world per MCP session: connect with a protocol version that has "
+        "sessions, or use /episodes/<episode_id>/mcp, which takes any version"
+    )
+    error = {
+        "code": UNSUPPORTED_PROTOCOL_VERSION,
+        "message": message,
+        "data": {"supported": list(HANDSHAKE_PROTOCOL_VERSIONS), "requested": version},
+    }
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=400)
+
+
 def build_http_app(
     simulators: dict[str, ToolSimulator],
     *,
@@ -149,6 +205,13 @@ def build_http_app(
     return TaskRouter(apps, auth_token=auth_token, allowed_origins=allowed_origins)
 
 
+def base_url(host: str, port: int) -> str:
+    """``http://HOST:PORT`` as a client on this machine reaches a server bound to ``host``."""
+    host = "127.0.0.1" if host in {"0.0.0.0", ""} else host
+    host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
+
+
 @dataclass
 class RunningServer:
     """A running HTTP server; its URLs and its simulators."""
@@ -159,9 +222,7 @@ class RunningServer:
 
     @property
     def base_url(self) -> str:
-        host = "127.0.0.1" if self.host in {"0.0.0.0", ""} else self.host
-        host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        return base_url(self.host, self.port)
 
     def url_for(self, task_id: str, episode_id: str | None = None) -> str:
         """The MCP endpoint of a task; with ``episode_id``, its own fresh world."""

@@ -14,17 +14,26 @@ Every result (errors too) carries what the call cost in ``_meta``::
 ``cache_hit`` is true (and usage zero) when no model was asked: a cached
 result, or an identical earlier call of the same episode.
 
-The episode a call belongs to (README, "Serving tasks over MCP"), first found wins: the
-``episode_id`` key of the request's ``_meta``; the episode segment of the URL
-(``/tasks/<id>/episodes/<episode_id>/mcp``, put in the ASGI scope by
-``mcp_servers.http_app``); the ``Mcp-Session-Id`` a client negotiated (legacy
-protocol); else ``DEFAULT_EPISODE``: one endpoint, or one stdio process, is
-one episode.
+The episode a call belongs to (README, "Serving tasks over MCP"), whatever
+the protocol version, first found wins:
+
+1. the ``episode_id`` key of the request's ``_meta``;
+2. the episode segment of the URL (``/episodes/<episode_id>/mcp``, put in the
+   ASGI scope by ``mcp_servers.http_app``);
+3. the connection the client keeps: its MCP session over HTTP
+   (``session:<Mcp-Session-Id>``), its server process over stdio
+   (``stdio:<pid>``; a client starts one process per connection).
+
+A sessionless (2026-07-28) request names no session; ``http_app`` answers it
+only at episode URLs, so rule 3 never falls through over HTTP; an
+in-process client counts as the process. ``DEFAULT_EPISODE`` is left for a
+call outside any request.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from fastmcp.server.dependencies import get_context
@@ -36,6 +45,7 @@ from button.task import FunctionSpec
 from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
 
 DEFAULT_EPISODE = "default"
+STDIO_EPISODE = f"stdio:{os.getpid()}"
 EPISODE_SCOPE_KEY = "button.episode_id"  # ASGI scope key set by the HTTP router
 
 
@@ -93,11 +103,10 @@ def current_episode() -> str:
     if isinstance(named, str | int) and str(named):
         return str(named)
     request = request_context.request
-    if request is not None:
-        from_path = request.scope.get(EPISODE_SCOPE_KEY)
-        if isinstance(from_path, str):
-            return from_path
-        session = request.headers.get("mcp-session-id")
-        if session:
-            return f"session:{session}"
-    return DEFAULT_EPISODE
+    if request is None:
+        return STDIO_EPISODE
+    from_path = request.scope.get(EPISODE_SCOPE_KEY)
+    if isinstance(from_path, str):
+        return from_path
+    session = request.headers.get("mcp-session-id")
+    return f"session:{session}" if session else DEFAULT_EPISODE

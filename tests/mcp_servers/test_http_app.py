@@ -107,22 +107,6 @@ async def test_result_is_structured_and_json_text_with_usage_in_meta(running: Ru
     assert again.meta["button"]["cache_hit"] is True and again.meta["button"]["usage"]["requests"] == 0
 
 
-async def test_endpoint_without_episode_is_one_shared_episode(running: RunningServer) -> None:
-    for _ in range(2):
-        async with Client(running.url_for(FINANCE)) as client:
-            await price(client, "AAPL" if _ == 0 else "MSFT")
-    assert len(running.simulators[FINANCE].episodes["default"].history()) == 2
-
-
-async def test_legacy_session_is_an_episode(running: RunningServer) -> None:
-    async with Client(running.url_for(FINANCE), mode="legacy") as client:
-        await price(client, "AAPL")
-        result = await price(client, "MSFT")
-    episode = result.meta["button"]["episode_id"]
-    assert episode.startswith("session:")
-    assert len(running.simulators[FINANCE].episodes[episode].history()) == 2
-
-
 async def test_errors_are_tool_errors_and_the_server_keeps_serving(running: RunningServer) -> None:
     async with Client(running.url_for(FINANCE, episode_id="err")) as client:
         bad = await client.call_tool_mcp("get_share_price", {"ticker": "apple!"})

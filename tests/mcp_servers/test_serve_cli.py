@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 from button.cli import build_parser
 from button.endpoints import Role, endpoint_from_args
 from button.taskfile import load_tasks
+from mcp_servers.names import server_key
 from simulator.sim_cache import DEFAULT_CACHE_PATH
 from tests.conftest import TASKS_FILE
 
@@ -173,7 +174,7 @@ def test_print_config_starts_the_server_over_stdio(model_env: dict[str, str], tm
         str(tmp_path / "c.sqlite"),
     ]
     printed = subprocess.run([*command, "--print-config"], capture_output=True, text=True, check=True)
-    entry = json.loads(printed.stdout)["mcpServers"][f"button-{TRAVEL}"]
+    entry = json.loads(printed.stdout)["mcpServers"][server_key(TRAVEL)]
 
     async def listed() -> set[str]:
         async with Client(StdioTransport(entry["command"], entry["args"], env=model_env)) as client:
@@ -243,7 +244,7 @@ def test_print_config_carries_the_tool_endpoint_but_never_a_key(tmp_path: Path) 
     env = {**os.environ, "MY_KEY": "sk-secret-1", "OPENAI_API_KEY": "sk-secret-2"}
     printed = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path, env=env)
     assert "sk-secret" not in printed.stdout
-    args = json.loads(printed.stdout)["mcpServers"][f"button-{TRAVEL}"]["args"]
+    args = json.loads(printed.stdout)["mcpServers"][server_key(TRAVEL)]["args"]
     flags = dict(itertools.pairwise(args))
     assert flags["--tool-base-url"] == "http://127.0.0.1:9/v1" and flags["--tool-model"] == "m"
     assert flags["--tool-api-key-env"] == "MY_KEY"
