@@ -25,6 +25,17 @@ from button.errors import ConfigError
 # own limit, except on the embedded model.
 DEFAULT_MAX_TOKENS = {"synth": 512, "user": 256, "tool": 512, "judge": 256, "assistant": 256}
 
+# How long one try may take and how often a transient failure (429, 5xx, a
+# timeout, a lost connection) is tried again. A remote endpoint that is dead or
+# silent costs at most 3 tries x 40 s (plus backoff) = about 2 minutes before
+# the conversation ends with an error. The embedded model on 2 cores can take
+# minutes for one long prompt, so its tries are longer; it is checked for life
+# before every call.
+DEFAULT_TIMEOUT_S = 40.0
+DEFAULT_RETRIES = 2
+EMBEDDED_TIMEOUT_S = 600.0
+EMBEDDED_RETRIES = 1
+
 
 class Role(enum.StrEnum):
     SYNTH = "synth"
@@ -53,17 +64,19 @@ class EndpointConfig:
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float | None = None
     max_tokens: int | None = None
-    timeout_s: float = 300.0
-    max_retries: int = 4
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_retries: int = DEFAULT_RETRIES
 
     @property
     def embedded(self) -> bool:
         return self.base_url is None
 
     def public(self) -> dict[str, Any]:
-        """The config as recorded in manifests: everything but secrets (there are none)."""
+        """The config as recorded in manifests: what shapes the answers. The key is never
+        here; nor are the timeout and retries, which may change between reruns."""
         data = asdict(self)
         data["role"] = self.role.value
+        del data["timeout_s"], data["max_retries"]
         return data
 
     def api_key(self) -> str:
@@ -96,6 +109,20 @@ def add_endpoint_flags(parser: argparse.ArgumentParser, *roles: Role) -> None:
             metavar="N",
             help=f"completion token limit (default {DEFAULT_MAX_TOKENS[role.value]}"
             + ("; none for a non-embedded assistant)" if role == Role.ASSISTANT else ")"),
+        )
+        group.add_argument(
+            f"{prefix}-timeout",
+            type=_positive_seconds,
+            metavar="S",
+            help=f"seconds one try may take (default {DEFAULT_TIMEOUT_S:g}; {EMBEDDED_TIMEOUT_S:g} on the "
+            "embedded model)",
+        )
+        group.add_argument(
+            f"{prefix}-retries",
+            type=_retries,
+            metavar="N",
+            help=f"tries again after a timeout, 429 or 5xx, with backoff (default {DEFAULT_RETRIES}; "
+            f"{EMBEDDED_RETRIES} on the embedded model)",
         )
 
 
@@ -137,7 +164,34 @@ def endpoint_from_args(args: argparse.Namespace, role: Role) -> EndpointConfig:
         api_key_env=pick("api_key_env") or "OPENAI_API_KEY",
         temperature=getattr(args, f"{role.value}_temperature", None),
         max_tokens=_max_tokens(args, role, model),
+        timeout_s=_given(args, role, "timeout", DEFAULT_TIMEOUT_S if base_url else EMBEDDED_TIMEOUT_S),
+        max_retries=_given(args, role, "retries", DEFAULT_RETRIES if base_url else EMBEDDED_RETRIES),
     )
+
+
+def _given(args: argparse.Namespace, role: Role, name: str, default: Any) -> Any:
+    value = getattr(args, f"{role.value}_{name}", None)
+    return default if value is None else value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400 seconds, not {text}")
+    return value
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"must be 0 to 20, not {text}")
+    return value
 
 
 def _max_tokens(args: argparse.Namespace, role: Role, model: str | None) -> int | None:

@@ -81,3 +81,11 @@ class StructuredOutputError(ModelError):
 
 class ToolServerError(RuntimeFailure):
     """An MCP tool server could not be reached or failed."""
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """``text`` on one line, at most about ``limit`` characters; a clipped text says its full size."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    return f"{flat[:limit]}... ({len(flat):,} characters, clipped)"

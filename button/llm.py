@@ -3,12 +3,17 @@
 ``open_models`` resolves the roles' endpoints, starting the embedded server
 once if any role needs it, and stops it at exit. ``ModelClient`` counts the
 tokens of its role, retries transient failures (429, 5xx, timeouts, lost
-connections: the openai client's own exponential backoff), and maps the
-openai errors to ``ModelError`` here, at the one boundary.
+connections: the openai client's own exponential backoff, ``--<role>-retries``
+times, each try at most ``--<role>-timeout`` seconds), and is the one boundary
+for what comes back: openai's errors and any answer that is not a chat
+completion (``button.completion``) become ``ModelError`` here, and what we send
+has its lone surrogates replaced, so no endpoint and no task text can raise
+anything else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,10 +22,11 @@ from typing import Any
 
 import openai
 
+from button.completion import Completion, read_completion, scrub
 from button.embedded.catalog import embedded_model
 from button.embedded.server import EmbeddedServer
 from button.endpoints import EndpointConfig, Role, is_embedded_name
-from button.errors import ConfigError, ModelError
+from button.errors import ConfigError, ModelError, clip
 from button.structured import JSON_OBJECT_SCHEMA, StructuredOutput, without_patterns
 from button.trajectory import EndpointInfo, Usage
 
@@ -107,8 +113,8 @@ class ModelClient:
         tool_choice: str | dict[str, Any] | None = None,
         retry: bool = True,
         **extra: Any,
-    ) -> Any:
-        """The raw chat completion; openai errors become ``ModelError``."""
+    ) -> Completion:
+        """The checked chat completion; anything else becomes ``ModelError``."""
         kwargs: dict[str, Any] = {"model": self.model, "messages": list(messages), **extra}
         if tools:
             kwargs["tools"] = tools
@@ -126,15 +132,48 @@ class ModelClient:
             raise self.server.exit_error()  # no point retrying a dead local server
         client = self.client if retry else self.client.with_options(max_retries=0)
         try:
-            return await client.chat.completions.create(**kwargs)
+            raw = await client.chat.completions.with_raw_response.create(**scrub(kwargs))
+        except openai.APITimeoutError as error:
+            raise ModelError(
+                f"no answer within {self.config.timeout_s:g} s ({self._tries(retry)})", where=self._where()
+            ) from error
         except openai.APIStatusError as error:
             raise ModelError(
-                f"HTTP {error.status_code}: {_short(error.message)}", where=self._where()
+                f"HTTP {error.status_code}: {clip(error.message)}", where=self._where()
             ) from error
-        except openai.APIConnectionError as error:  # includes timeouts
+        except openai.APIConnectionError as error:
+            raise ModelError(
+                f"cannot reach the endpoint ({self._tries(retry)}): {error}", where=self._where()
+            ) from error
+        except openai.OpenAIError as error:
+            raise ModelError(clip(str(error)), where=self._where()) from error
+        try:
+            return read_completion(raw.status_code, raw.headers.get("content-type", ""), raw.content)
+        except ModelError as error:
+            error.where = self._where()
+            raise
+
+    async def check(self) -> None:
+        """That the endpoint answers: its model list, else (no ``/models`` there) a 1-token
+        completion; one quick try each. ``ModelError`` saying why not."""
+        quick = self.client.with_options(max_retries=0, timeout=min(self.config.timeout_s, 15.0))
+        try:
+            await quick.models.with_raw_response.list()
+            return
+        except openai.APIStatusError as error:
+            if error.status_code not in {404, 405, 501}:
+                raise ModelError(
+                    f"HTTP {error.status_code}: {clip(error.message)}", where=self._where()
+                ) from error
+        except openai.APIConnectionError as error:
             raise ModelError(f"cannot reach the endpoint: {error}", where=self._where()) from error
         except openai.OpenAIError as error:
-            raise ModelError(str(error), where=self._where()) from error
+            raise ModelError(clip(str(error)), where=self._where()) from error
+        await self.create([{"role": "user", "content": "ping"}], retry=False, max_tokens=1)
+
+    def _tries(self, retry: bool) -> str:
+        tries = 1 + (self.config.max_retries if retry else 0)
+        return f"{tries} {'try' if tries == 1 else 'tries'}"
 
     async def complete_json(
         self,
@@ -152,9 +191,25 @@ class ModelClient:
         return f"{self.role.value} model {self.model!r} at {self.base_url}"
 
 
-def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+async def preflight(configs: Sequence[EndpointConfig]) -> None:
+    """Before any work: every configured (non-embedded) endpoint answers, checked at once;
+    a broken one is a ``ConfigError`` naming its flag."""
+
+    async def one(config: EndpointConfig) -> None:
+        assert config.base_url is not None
+        client = ModelClient(config, config.base_url)
+        try:
+            await client.check()
+        except ModelError as error:
+            raise ConfigError(f"{error}", where=f"--{config.role.value}-base-url") from None
+        finally:
+            await client.client.close()
+
+    remote = [config for config in configs if config.base_url]
+    results = await asyncio.gather(*(one(config) for config in remote), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 @asynccontextmanager

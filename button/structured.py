@@ -5,18 +5,22 @@ llama-cpp-python's server rejects that (HTTP 500, "Input should be 'text' or
 'json_object'") and takes ``{"type": "json_object", "schema": {...}}``, which
 it turns into a grammar. We try ``json_schema`` once per endpoint and fall
 back for good when the endpoint refuses it; the embedded server starts on the
-fallback. Whatever comes back is parsed and validated with jsonschema, and a
+fallback. The probe is one call at a time per client (the others wait for
+its verdict), and an outage during it (429, 5xx without a word about the
+format, a timeout) is retried like every other call. Whatever comes back is parsed and validated with jsonschema, and a
 bad answer is asked for again a bounded number of times.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import openai
 
+from button.completion import Completion
 from button.errors import ModelError, StructuredOutputError
 from button.schemas import first_error
 from button.trajectory import Usage
@@ -38,6 +42,7 @@ class StructuredOutput:
     def __init__(self, client: ModelClient, *, embedded: bool, attempts: int = 3) -> None:
         self.client = client
         self.attempts = attempts
+        self.probing = asyncio.Lock()
         if embedded:
             self.known_modes[client.base_url] = JSON_OBJECT_SCHEMA
 
@@ -61,7 +66,7 @@ class StructuredOutput:
                 extra["seed"] = seed + attempt
             response = await self._ask(messages, schema, name, extra)
             usage.add(Usage.of_response(response))
-            text = response.choices[0].message.content if response.choices else None
+            text = response.choices[0].message.content
             try:
                 value = parse_json(text or "")
             except ValueError as error:
@@ -83,28 +88,35 @@ class StructuredOutput:
 
     async def _ask(
         self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], name: str, extra: dict[str, Any]
-    ) -> Any:
+    ) -> Completion:
+        if self.mode is None:
+            async with self.probing:
+                if self.mode is None:
+                    return await self._probe(messages, schema, name, extra)
         if self.mode == JSON_OBJECT_SCHEMA:
             return await self.client.create(
                 messages, response_format={"type": "json_object", "schema": schema}, **extra
             )
-        json_schema_format = {
-            "type": "json_schema",
-            "json_schema": {"name": _format_name(name), "schema": schema, "strict": False},
-        }
-        if self.mode == JSON_SCHEMA:
-            return await self.client.create(messages, response_format=json_schema_format, **extra)
-        # Unknown endpoint: probe once without retries; a refusal of the format
-        # (not an outage) switches this endpoint to the fallback.
+        return await self.client.create(messages, response_format=_json_schema_format(name, schema), **extra)
+
+    async def _probe(
+        self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], name: str, extra: dict[str, Any]
+    ) -> Completion:
+        """The first structured call to an unknown endpoint: one try without retries, so that
+        a refusal of the format (the fallback's cue) is seen at once; any other failure is
+        retried as every call is."""
+        json_schema_format = _json_schema_format(name, schema)
         try:
             response = await self.client.create(
                 messages, response_format=json_schema_format, retry=False, **extra
             )
         except ModelError as error:
-            if not _refuses_json_schema(error):
+            if _refuses_json_schema(error):
+                self.known_modes[self.client.base_url] = JSON_OBJECT_SCHEMA
+                return await self._ask(messages, schema, name, extra)
+            if not _transient(error):
                 raise
-            self.known_modes[self.client.base_url] = JSON_OBJECT_SCHEMA
-            return await self._ask(messages, schema, name, extra)
+            response = await self.client.create(messages, response_format=json_schema_format, **extra)
         self.known_modes[self.client.base_url] = JSON_SCHEMA
         return response
 
@@ -147,6 +159,21 @@ def _refuses_json_schema(error: ModelError) -> bool:
         return False
     text = str(cause.message).lower()
     return any(word in text for word in ("response_format", "json_schema", "json_object"))
+
+
+def _transient(error: ModelError) -> bool:
+    """A failure worth another try: a timeout, a lost connection, 408, 409, 429 or a 5xx."""
+    cause = error.__cause__
+    if isinstance(cause, openai.APIStatusError):
+        return cause.status_code in {408, 409, 429} or cause.status_code >= 500
+    return isinstance(cause, openai.APIConnectionError)
+
+
+def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": _format_name(name), "schema": schema, "strict": False},
+    }
 
 
 def _format_name(name: str) -> str:

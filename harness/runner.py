@@ -30,7 +30,7 @@ from rich.table import Table
 
 from button import __version__
 from button.endpoints import EndpointConfig, Role
-from button.errors import ButtonError
+from button.errors import ButtonError, RuntimeFailure, clip
 from button.llm import ModelClient, open_models
 from button.records import RecordWriter
 from button.task import Task
@@ -288,6 +288,24 @@ def summary_table(result: RunResult) -> Table:
         )
     table.add_row("wall time", f"{result.wall_s:.1f} s")
     return table
+
+
+def run_failure(result: RunResult, max_error_rate: float | None) -> RuntimeFailure | None:
+    """The failure to exit with: every conversation made ended in an error, or more than
+    ``max_error_rate`` of them did; None when the run did its job."""
+    made = len(result.trajectories)
+    errors = [t for t in result.trajectories if t.status == TrajectoryStatus.ERROR]
+    if not made or not errors:
+        return None
+    share = len(errors) / made
+    if len(errors) < made and (max_error_rate is None or share <= max_error_rate):
+        return None
+    limit = "all" if max_error_rate is None else f"more than --max-error-rate {max_error_rate:g}"
+    return RuntimeFailure(
+        f"{len(errors)} of {made} conversations ended in an error ({limit}); "
+        f"first: {errors[0].id}: {clip(errors[0].error or 'no reason recorded', 200)}",
+        where=str(result.out),
+    )
 
 
 def next_commands(out: Path) -> list[str]:

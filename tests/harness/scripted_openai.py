@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,11 @@ class Reply:
     content: str | None = None
     tool_calls: list[tuple[str, str]] = field(default_factory=list)  # (name, JSON arguments)
     status: int = 200  # anything else: an HTTP error with a retry-after-ms hint
+    # faults: answer with this body as it is (with ``status``), after hanging, or drop the connection
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    hang_s: float = 0.0
+    drop: bool = False
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -99,10 +105,13 @@ class ScriptedOpenAI:
         self._server.server_close()
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The status and payload the server sends for ``body`` (faults aside)."""
+        return self.reply_to(body, self.responder(body))
+
+    def reply_to(self, body: dict[str, Any], reply: Reply) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(body)
             number = next(self._ids)
-        reply = self.responder(body)
         if reply.status != 200:
             return reply.status, {
                 "error": {"message": f"scripted HTTP {reply.status}", "type": "server_error"}
@@ -139,14 +148,30 @@ class ScriptedOpenAI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:
+                """``GET /v1/models``: the one model this server plays."""
+                data = json.dumps({"object": "list", "data": [{"id": scripted.model, "object": "model"}]})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data.encode())
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 if scripted.latency_s:
                     time.sleep(scripted.latency_s)
-                status, payload = scripted.answer(body)
-                data = json.dumps(payload).encode()
+                reply = scripted.responder(body)
+                if reply.hang_s:
+                    time.sleep(reply.hang_s)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                status, payload = scripted.reply_to(body, reply)
+                data = json.dumps(payload).encode() if reply.raw is None else reply.raw
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(data)))
                 if status != 200:
                     self.send_header("retry-after-ms", "10")

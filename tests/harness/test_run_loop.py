@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from button.endpoints import EndpointConfig, Role
+from button.endpoints import DEFAULT_RETRIES, EndpointConfig, Role
 from button.errors import ToolServerError
 from button.llm import open_models
 from button.task import Task
@@ -223,7 +223,7 @@ async def test_an_endpoint_that_keeps_failing_ends_the_trajectory_with_an_error(
 
     assert trajectory.status == TrajectoryStatus.ERROR
     assert "HTTP 503" in (trajectory.error or "")
-    assert sum(not is_user_request(body) for body in server.requests) == 5  # 1 try + 4 retries
+    assert sum(not is_user_request(body) for body in server.requests) == 1 + DEFAULT_RETRIES
     assert roles(trajectory) == ["user"]  # what happened before the failure is kept
 
 
