@@ -8,12 +8,14 @@ stdio one process is one episode). Every call carries
 ``_meta: {"episode_id": ...}`` so servers that keep per-episode state (ours)
 keep each conversation's world apart.
 
-``ToolConnections`` opens each conversation's session. ``ToolSession`` offers the server's ``list_tools`` as OpenAI tools and runs the
+``check_tools`` says, before the first conversation, which of the tasks'
+functions a server lacks. ``ToolConnections`` opens each conversation's session. ``ToolSession`` offers the server's ``list_tools`` as OpenAI tools and runs the
 tool calls of one assistant message concurrently, answering each in call
 order. A call the server cannot take (bad JSON arguments, an unknown tool, a
 tool error, a result that breaks the tool's output schema) becomes an error
 result, not an exception; a server that fails or goes away is a
-``ToolServerError``.
+``ToolServerError``. Every content block is kept in the tool message: text as
+it is, an image, audio or resource block named by type, MIME type and size.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import os
 import shlex
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from mcp import types as mcp_types
 from pydantic import ValidationError
 
 from button.errors import ConfigError, ToolServerError
+from button.task import Task
 from button.trajectory import Usage
 
 CALL_TIMEOUT_S = 600.0
@@ -65,6 +68,19 @@ class ToolSource:
         """Conversations may share one connection: a URL that does not name the episode."""
         return self.url is not None and "{episode_id}" not in self.url
 
+    def resolved(self, task_id: str, episode_id: str) -> str:
+        """The URL or command with the task and episode filled in."""
+        if self.url is not None:
+            return self.resolved_url(task_id, episode_id)
+        return shlex.join(self._words(task_id, episode_id))
+
+    def _words(self, task_id: str, episode_id: str) -> list[str]:
+        assert self.command is not None
+        return [
+            w.replace("{task_id}", task_id).replace("{episode_id}", episode_id)
+            for w in shlex.split(self.command)
+        ]
+
     def resolved_url(self, task_id: str, episode_id: str = "") -> str:
         assert self.url is not None
         return self.url.replace("{task_id}", quote(task_id, safe="")).replace(
@@ -74,11 +90,7 @@ class ToolSource:
     def transport(self, task_id: str, episode_id: str, log_file: Path | None = None) -> ClientTransport:
         if self.url is not None:
             return StreamableHttpTransport(self.resolved_url(task_id, episode_id))
-        assert self.command is not None
-        words = [
-            w.replace("{task_id}", task_id).replace("{episode_id}", episode_id)
-            for w in shlex.split(self.command)
-        ]
+        words = self._words(task_id, episode_id)
         return StdioTransport(words[0], words[1:], env=dict(os.environ), keep_alive=False, log_file=log_file)
 
 
@@ -161,6 +173,48 @@ class ToolSession:
         return arguments, None
 
 
+CHECK_EPISODE = "button-tools-check"  # the episode a URL or command is filled with for the check
+
+
+async def missing_functions(source: ToolSource, tasks: Sequence[Task]) -> dict[str, list[str]]:
+    """Each task's functions that the server lacks (tasks lacking none are left out).
+
+    The server's tools are listed once per distinct URL or command, with
+    ``{task_id}`` filled per task and ``{episode_id}`` as ``CHECK_EPISODE``.
+    """
+    listed: dict[str, set[str]] = {}
+    missing: dict[str, list[str]] = {}
+    for task in tasks:
+        target = source.resolved(task.id, CHECK_EPISODE)
+        if target not in listed:
+            async with AsyncExitStack() as stack:
+                _, tools = await _connect(
+                    stack, source.transport(task.id, CHECK_EPISODE), f"MCP server {source.describe()}"
+                )
+            listed[target] = {tool.name for tool in tools}
+        lacking = [spec.name for spec in task.functions if spec.name not in listed[target]]
+        if lacking:
+            missing[task.id] = lacking
+    return missing
+
+
+async def check_tools(
+    source: ToolSource, tasks: Sequence[Task], *, allow_missing: bool
+) -> dict[str, list[str]]:
+    """``missing_functions``, an error naming them unless ``allow_missing``."""
+    missing = await missing_functions(source, tasks)
+    if missing and not allow_missing:
+        raise ConfigError(
+            f"lacks {describe_missing(missing)} (--allow-missing-tools runs anyway)",
+            where=f"MCP server {source.describe()}",
+        )
+    return missing
+
+
+def describe_missing(missing: dict[str, list[str]]) -> str:
+    return "; ".join(f"{task_id}'s {', '.join(names)}" for task_id, names in missing.items())
+
+
 class ToolConnections:
     """Opens each conversation's tool session; one shared connection per URL.
 
@@ -237,12 +291,37 @@ def openai_tool(tool: mcp_types.Tool) -> dict[str, Any]:
 
 
 def _result_text(result: mcp_types.CallToolResult) -> str:
-    texts = [block.text for block in result.content if isinstance(block, mcp_types.TextContent)]
-    if texts:
-        return "\n".join(texts)
+    """The result as a tool message's text: every content block in order, else the structured content."""
+    parts = [block_text(block) for block in result.content]
+    if parts:
+        return "\n".join(parts)
     if result.structured_content is not None:
         return json.dumps(result.structured_content)
     return ""
+
+
+def block_text(block: mcp_types.ContentBlock) -> str:
+    """A content block as text: text as it is; any other block named by type, MIME type and size."""
+    if isinstance(block, mcp_types.TextContent):
+        return block.text
+    if isinstance(block, mcp_types.ImageContent | mcp_types.AudioContent):
+        return f"[{block.type} {block.mime_type}, {_base64_size(block.data)} bytes]"
+    if isinstance(block, mcp_types.EmbeddedResource):
+        inner = block.resource
+        mime = f" {inner.mime_type}" if inner.mime_type else ""
+        if isinstance(inner, mcp_types.TextResourceContents):
+            return f"[resource {inner.uri}{mime}, {len(inner.text)} characters]\n{inner.text}"
+        return f"[resource {inner.uri}{mime}, {_base64_size(inner.blob)} bytes]"
+    if isinstance(block, mcp_types.ResourceLink):
+        size = f", {block.size} bytes" if block.size is not None else ""
+        mime = f" {block.mime_type}" if block.mime_type else ""
+        return f"[resource_link {block.uri}{mime}{size}: {block.name}]"
+    return f"[{getattr(block, 'type', type(block).__name__)} content]"
+
+
+def _base64_size(data: str) -> int:
+    """The number of bytes base64 ``data`` decodes to."""
+    return len(data) * 3 // 4 - data[-2:].count("=")
 
 
 def _simulator_usage(meta: dict[str, Any] | None) -> Usage | None:
