@@ -7,8 +7,11 @@ embedded assistant could use a result. This handler replaces it, registered
 under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry:
 
 - the prompt is the model's own GGUF chat template (``chat_template``);
-- ``tool_choice`` ``"auto"`` (the default): free generation, ``<tool_call>``
-  blocks read back as ``tool_calls`` (parallel ones too), the rest as text;
+- ``tool_choice`` ``"auto"`` (the default): the reply is either ``<tool_call>``
+  blocks whose JSON a grammar holds to the tools' schemas (parallel calls are
+  several blocks), or text without ``{``, ``<`` or backticks at its start and
+  without ``{`` or backticks anywhere. Without that grammar Qwen2.5-Coder wrote
+  its calls as JSON in code fences, with comments, or inside prose;
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
   see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
   parameter schemas constrains the call; ``"none"``: tools are not shown;
@@ -24,6 +27,7 @@ finished reply as chunks.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +35,7 @@ from typing import Any
 from llama_cpp import llama_grammar
 
 from button.embedded.chat_template import render_prompt
-from button.embedded.tool_call_text import OPEN, parse_reply, read_call
+from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.structured import without_patterns
 
 NATIVE_TOOLS_FORMAT = "button-native-tools"
@@ -69,6 +73,8 @@ def native_tools_handler(
     if forced:
         prompt += f"{OPEN}\n"
         grammar = _grammar(_call_schema(forced))
+    elif offered and not response_format:
+        grammar = _reply_grammar(offered)
     elif response_format and response_format.get("type") == "json_object":
         grammar = _grammar(response_format.get("schema") or {"type": "object"})
     stops = [stop] if isinstance(stop, str) else list(stop or [])
@@ -125,6 +131,22 @@ def _grammar(schema: dict[str, Any]) -> Any:
         )
     except Exception:  # a schema the grammar builder cannot express: any JSON value
         return llama_grammar.LlamaGrammar.from_string(llama_grammar.JSON_GBNF, verbose=False)
+
+
+def _reply_grammar(tools: list[dict[str, Any]]) -> Any:
+    """Tool-call blocks of ``tools``, or text that is not JSON or code."""
+    calls = llama_grammar.json_schema_to_gbnf(json.dumps(without_patterns(_call_schema(tools))))
+    calls = re.sub(r"^root ::=", "button-call ::=", calls, flags=re.MULTILINE)
+    block = f'"{OPEN}\\n" button-call "\\n{CLOSE}"'
+    rules = (
+        "root ::= button-calls | button-text\n"
+        f'button-calls ::= {block} ("\\n" {block})*\n'
+        "button-text ::= [^{<`] [^{`]*\n"
+    )
+    try:
+        return llama_grammar.LlamaGrammar.from_string(rules + calls, verbose=False)
+    except Exception:  # a schema the grammar builder cannot express: free generation
+        return None
 
 
 def _token_text(llama: Any, token: int) -> str:

@@ -19,7 +19,7 @@ from button.embedded.server import EmbeddedServer
 from button.endpoints import EndpointConfig, Role
 from button.errors import EmbeddedModelError
 from button.llm import ModelClient, open_models
-from button.structured import JSON_OBJECT_SCHEMA, StructuredOutput
+from button.structured import JSON_SCHEMA, StructuredOutput
 from tests.conftest import TINY_MODEL
 
 pytestmark = pytest.mark.model
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.model
 
 def client_for(base_url: str) -> ModelClient:
     # Given by URL, as any external endpoint would be: the structured-output
-    # helper must find out by itself that this server refuses json_schema.
+    # helper must find out by itself which response format this server takes.
     return ModelClient(EndpointConfig(role=Role.ASSISTANT, base_url=base_url, model=TINY_MODEL), base_url)
 
 
@@ -52,7 +52,8 @@ async def test_forced_tool_call_names_the_tool_with_json_arguments(embedded_base
     assert isinstance(json.loads(calls[0]["function"]["arguments"]), dict)
 
 
-async def test_structured_output_validates_and_the_fallback_is_learned(embedded_base_url: str) -> None:
+async def test_structured_output_validates_and_json_schema_is_taken(embedded_base_url: str) -> None:
+    """Our server rewrites ``json_schema`` into the form llama-cpp-python constrains by."""
     StructuredOutput.known_modes.pop(embedded_base_url, None)
     client = client_for(embedded_base_url)
     value, usage = await client.complete_json(
@@ -60,7 +61,7 @@ async def test_structured_output_validates_and_the_fallback_is_learned(embedded_
     )
     assert not list(Draft202012Validator(CHECK_SCHEMA).iter_errors(value))
     assert usage.requests >= 1
-    assert StructuredOutput.known_modes[embedded_base_url] == JSON_OBJECT_SCHEMA
+    assert StructuredOutput.known_modes[embedded_base_url] == JSON_SCHEMA
 
 
 def test_two_commands_started_at_once_each_get_their_own_server() -> None:
