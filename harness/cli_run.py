@@ -97,19 +97,30 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--retry-errors", action="store_true", help="make the conversations that ended in an error again"
     )
+    parser.add_argument(
+        "--max-error-rate",
+        type=_rate,
+        default=None,
+        metavar="R",
+        help="exit 1 when more than this share (0 to 1) of the conversations made ended in an error "
+        "(default: only when every one did)",
+    )
     add_endpoint_flags(parser, Role.ASSISTANT, Role.USER, Role.TOOL)
     parser.set_defaults(handler=lambda args: run_async(run_command(args)))
 
 
 async def run_command(args: argparse.Namespace) -> int:
+    from button.llm import preflight
     from button.taskfile import file_sha256, load_tasks
     from harness.assistant_loop import LoopSettings
     from harness.mcp_tools import ToolSource
-    from harness.runner import RunRequest, next_commands, run_tasks, summary_table
+    from harness.runner import RunRequest, next_commands, run_failure, run_tasks, summary_table
 
     for flag in ("trials", "concurrency", "max_turns"):
         if getattr(args, flag) < 1:
             raise ConfigError("must be at least 1", where=f"--{flag.replace('_', '-')}")
+    if args.mcp_url is not None:
+        _check_mcp_url(args.mcp_url)
     tasks = load_tasks(args.tasks_file, only=args.task)
     external = args.mcp_url is not None or args.mcp_command is not None
     roles = [Role.ASSISTANT, Role.USER] + ([] if external else [Role.TOOL])
@@ -132,6 +143,7 @@ async def run_command(args: argparse.Namespace) -> int:
         selected=args.task,
         tool_cache=not args.no_cache,
     )
+    await preflight(list(request.endpoints.values()))
     if request.tool_source is not None:
         from harness.mcp_tools import check_tools, describe_missing
 
@@ -141,10 +153,39 @@ async def run_command(args: argparse.Namespace) -> int:
             stderr.print(f"warning: {where}: lacks {describe_missing(missing)}", markup=False, soft_wrap=True)
     result = await run_tasks(request, console=stderr)
     console.print(summary_table(result))
+    failed = run_failure(result, args.max_error_rate)
+    if failed is not None:
+        raise failed
     console.print("next:")
     for command in next_commands(args.out):
         console.print(f"  {command}", markup=False)
     return 0
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {text}")
+    return value
+
+
+def _check_mcp_url(url: str) -> None:
+    """An http(s) URL with a host (``{task_id}`` and ``{episode_id}`` may be in its path)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as error:
+        raise ConfigError(f"not a URL: {error}", where="--mcp-url") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"{url!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:8000/tasks/{{task_id}}/mcp",
+            where="--mcp-url",
+        )
 
 
 DEFAULT_SYSTEM_PROMPT = Path(__file__).parent / "prompts" / "assistant_system.md"
