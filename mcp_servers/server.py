@@ -15,10 +15,14 @@ def build_server(simulator: ToolSimulator) -> FastMCP:
     """The MCP server of ``simulator.task``; its tools keep the functions' names.
 
     ``serverInfo`` is ``server_key(task.id)`` (a valid tool-name prefix) at
-    button's version; the instructions are the task's scenario.
+    button's version; the instructions are a twin's original's, else the task's scenario.
     """
     task: Task = simulator.task
-    server = FastMCP(name=server_key(task.id), version=__version__, instructions=task.scenario or None)
+    server = FastMCP(
+        name=server_key(task.id),
+        version=__version__,
+        instructions=task.metadata.get("mcp", {}).get("instructions") or task.scenario or None,
+    )
     for spec in task.functions:
         server.add_tool(SimulatedTool.of(spec, simulator))
     return server

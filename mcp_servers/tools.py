@@ -55,21 +55,33 @@ class SimulatedTool(Tool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     simulator: ToolSimulator = Field(exclude=True)
+    function: str = Field(exclude=True)  # the task function's name (the tool's may hold dots)
+    structured: bool = Field(default=True, exclude=True)  # False: the result is text, as the original's
 
     @classmethod
     def of(cls, spec: FunctionSpec, simulator: ToolSimulator) -> SimulatedTool:
+        """The tool of ``spec``; a twin's keeps the original's name, title, annotations and shape."""
+        kept = simulator.task.metadata.get("mcp", {}).get("tools", {}).get(spec.name, {})
+        structured = kept.get("structured", True)
         return cls(
-            name=spec.name,
+            name=kept.get("name", spec.name),
+            title=kept.get("title"),
+            annotations=kept.get("annotations"),
             description=spec.function.description,
             parameters=spec.function.parameters,
-            output_schema=result_schema(spec),
+            output_schema=result_schema(spec) if structured else None,
             simulator=simulator,
+            function=spec.name,
+            structured=structured,
         )
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         episode_id = current_episode()
-        result = await self.simulator.call(self.name, arguments, episode_id=episode_id)
-        return to_tool_result(result, {"episode_id": episode_id, "model": self.simulator.client.model})
+        result = await self.simulator.call(self.function, arguments, episode_id=episode_id)
+        facts = {"episode_id": episode_id, "model": self.simulator.client.model}
+        if not self.structured and result.error is None:
+            return text_result(result, facts)
+        return to_tool_result(result, facts)
 
 
 def to_tool_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult:
@@ -88,6 +100,19 @@ def to_tool_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult
         return ToolResult(content=text, structured_content=result.value, meta=meta)
     # fastmcp sends a non-object value as it is, or under "result" to legacy clients
     return RawStructuredToolResult(content=text, structured_content=result.value, meta=meta)
+
+
+def text_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult:
+    """A result as text only (a tool without an output schema): a string as it is, else JSON.
+
+    The simulator answers objects, so an object of one string field is that string.
+    """
+    value = result.value
+    if isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), str):
+        value = next(iter(value.values()))
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    meta = to_tool_result(result, facts).meta
+    return ToolResult(content=[TextContent(type="text", text=text)], meta=meta)
 
 
 def current_episode() -> str:
