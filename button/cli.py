@@ -24,6 +24,7 @@ from rich.console import Console
 
 from button import __version__
 from button.errors import ButtonError
+from button.redact import clean
 
 # subcommand module, in the order of the flow
 COMMAND_MODULES = [
@@ -52,6 +53,17 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples in descriptions and epilogs as written."""
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (a free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,11 +125,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ButtonError as error:
         if args.debug:
             traceback.print_exc()
-        stderr.print(f"error: {error}", markup=False)
+        stderr.print(f"error: {clean(str(error))}", markup=False)
         return error.exit_code
     except KeyboardInterrupt:
         stderr.print("interrupted: stopped cleanly")
         return 130
+    except RecursionError:
+        # Last resort: a value nested deeper than Python can walk (a JSON value 100,000 levels deep).
+        if args.debug:
+            traceback.print_exc()
+        stderr.print(f"error: {args.command}: an input value is nested too deeply to read", markup=False)
+        return 2
     except OSError as error:
         # Last resort: a file or socket problem no command mapped to its own error.
         if args.debug:

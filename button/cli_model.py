@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from button.cli import HelpFormatter, run_async
+from button.cli import HelpFormatter, port_number, run_async
 from button.endpoints import Role, add_embedded_flag, add_endpoint_flags, endpoint_from_args
 
 console = Console(highlight=False, soft_wrap=True)
@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
         "BUTTON_ASSISTANT_MODEL=qwen2.5-coder-1.5b button model check",
         formatter_class=HelpFormatter,
     )
-    serve.add_argument("--port", type=int, help="port to listen on (default: a free one)")
+    serve.add_argument("--port", type=port_number, help="port to listen on (default: a free one)")
     add_embedded_flag(serve)
     serve.set_defaults(handler=lambda args: run_async(serve_command(args)))
     check = commands.add_parser(

@@ -18,6 +18,7 @@ from typing import Any
 
 from button.embedded.catalog import CATALOG, DEFAULT_MODEL, EMBEDDED_ENV, embedded_model
 from button.errors import ConfigError
+from button.redact import public_url, remember, remember_url
 
 # Completion limits used when none is given. Simulator and synthesizer turns are
 # short, and a small model can otherwise write until its context is full
@@ -76,12 +77,16 @@ class EndpointConfig:
         here; nor are the timeout and retries, which may change between reruns."""
         data = asdict(self)
         data["role"] = self.role.value
+        data["base_url"] = public_url(self.base_url) if self.base_url else None
         del data["timeout_s"], data["max_retries"]
         return data
 
     def api_key(self) -> str:
         # Local servers (llama.cpp, vLLM, Ollama) ignore the key but the client needs one.
-        return os.environ.get(self.api_key_env) or "sk-no-key"
+        key = os.environ.get(self.api_key_env) or "sk-no-key"
+        remember(key)
+        remember_url(self.base_url)
+        return key
 
 
 def add_endpoint_flags(parser: argparse.ArgumentParser, *roles: Role) -> None:

@@ -27,6 +27,7 @@ from button.embedded.catalog import embedded_model
 from button.embedded.server import EmbeddedServer
 from button.endpoints import EndpointConfig, Role, is_embedded_name
 from button.errors import ConfigError, ModelError, clip
+from button.redact import clean, public_url
 from button.structured import JSON_OBJECT_SCHEMA, StructuredOutput, without_patterns
 from button.trajectory import EndpointInfo, Usage
 
@@ -68,7 +69,7 @@ class ModelClient:
 
     @property
     def info(self) -> EndpointInfo:
-        return EndpointInfo(model=self.model, base_url=self.base_url)
+        return EndpointInfo(model=self.model, base_url=public_url(self.base_url))
 
     async def chat(
         self,
@@ -139,18 +140,18 @@ class ModelClient:
             ) from error
         except openai.APIStatusError as error:
             raise ModelError(
-                f"HTTP {error.status_code}: {clip(error.message)}", where=self._where()
+                f"HTTP {error.status_code}: {clip(clean(error.message))}", where=self._where()
             ) from error
         except openai.APIConnectionError as error:
             raise ModelError(
-                f"cannot reach the endpoint ({self._tries(retry)}): {error}", where=self._where()
+                f"cannot reach the endpoint ({self._tries(retry)}): {clean(str(error))}", where=self._where()
             ) from error
         except openai.OpenAIError as error:
-            raise ModelError(clip(str(error)), where=self._where()) from error
+            raise ModelError(clip(clean(str(error))), where=self._where()) from error
         try:
             return read_completion(raw.status_code, raw.headers.get("content-type", ""), raw.content)
         except ModelError as error:
-            error.where = self._where()
+            error.what, error.where = clean(error.what), self._where()
             raise
 
     async def check(self) -> None:
@@ -163,12 +164,14 @@ class ModelClient:
         except openai.APIStatusError as error:
             if error.status_code not in {404, 405, 501}:
                 raise ModelError(
-                    f"HTTP {error.status_code}: {clip(error.message)}", where=self._where()
+                    f"HTTP {error.status_code}: {clip(clean(error.message))}", where=self._where()
                 ) from error
         except openai.APIConnectionError as error:
-            raise ModelError(f"cannot reach the endpoint: {error}", where=self._where()) from error
+            raise ModelError(
+                f"cannot reach the endpoint: {clean(str(error))}", where=self._where()
+            ) from error
         except openai.OpenAIError as error:
-            raise ModelError(clip(str(error)), where=self._where()) from error
+            raise ModelError(clip(clean(str(error))), where=self._where()) from error
         await self.create([{"role": "user", "content": "ping"}], retry=False, max_tokens=1)
 
     def _tries(self, retry: bool) -> str:
@@ -188,7 +191,7 @@ class ModelClient:
         return await self.structured.complete(messages, schema, name=name, **extra)
 
     def _where(self) -> str:
-        return f"{self.role.value} model {self.model!r} at {self.base_url}"
+        return f"{self.role.value} model {self.model!r} at {public_url(self.base_url)}"
 
 
 async def preflight(configs: Sequence[EndpointConfig]) -> None:

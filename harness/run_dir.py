@@ -200,7 +200,13 @@ class RunDir:
                 raise RunFileError(
                     problem or "a record without task_id", where=f"{self.trajectories_path}:{number}"
                 )
-            keys.add((value["task_id"], int(value.get("trial", 0))))
+            trial = value.get("trial", 0)
+            if isinstance(trial, bool) or not isinstance(trial, int) or trial < 0:
+                raise RunFileError(
+                    f"trial must be a whole number from 0, got {json.dumps(trial)[:40]}",
+                    where=f"{self.trajectories_path}:{number}",
+                )
+            keys.add((value["task_id"], trial))
         return keys
 
     def drop_errors(self) -> int:

@@ -33,6 +33,7 @@ from button.endpoints import EndpointConfig, Role
 from button.errors import ButtonError, RuntimeFailure, clip
 from button.llm import ModelClient, open_models
 from button.records import RecordWriter
+from button.redact import public_url
 from button.task import Task
 from button.trajectory import EndpointInfo, Trajectory, TrajectoryStatus, Usage
 from harness.assistant_loop import LoopSettings, run_conversation
@@ -76,7 +77,7 @@ class RunRequest:
                 "endpoints": {role.value: config.public() for role, config in self.endpoints.items()},
                 "tools": {"served": "in-process"}
                 if source is None
-                else {"url": source.url, "command": source.command},
+                else {"url": source.url and public_url(source.url), "command": source.command},
                 "max_turns": self.settings.max_turns,
                 "system_prompt": self.settings.system_prompt,
                 "tool_choice": self.settings.tool_choice,
@@ -234,7 +235,7 @@ class _Worker:
 
     def _endpoints(self, source: ToolSource) -> dict[str, EndpointInfo]:
         found = {role.value: client.info for role, client in self.models.items()}
-        found["mcp"] = EndpointInfo(model="", base_url=source.describe())
+        found["mcp"] = EndpointInfo(model="", base_url=public_url(source.describe()))
         return found
 
 
