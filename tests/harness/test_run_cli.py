@@ -64,7 +64,7 @@ def button_run(server: ScriptedOpenAI, out: Path, *extra: str) -> subprocess.Com
 
 def test_run_with_an_external_stdio_server_records_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "ext"
-    args = [*TWO_TASKS, "--trials", "2", "--mcp-command", TOOLS_COMMAND]
+    args = [*TWO_TASKS, "--trials", "2", "--mcp-command", TOOLS_COMMAND, "--allow-missing-tools"]
     with ScriptedOpenAI(scripted) as server:
         first = button_run(server, out, *args)
         assert first.returncode == 0, first.stderr
@@ -111,7 +111,15 @@ def test_run_with_an_external_stdio_server_records_and_resumes(tmp_path: Path) -
         assert "Traceback" not in changed.stderr
 
         fresh = button_run(
-            server, out, *args[:2], "--mcp-command", TOOLS_COMMAND, "--max-turns", "3", "--force-new"
+            server,
+            out,
+            *args[:2],
+            "--mcp-command",
+            TOOLS_COMMAND,
+            "--allow-missing-tools",
+            "--max-turns",
+            "3",
+            "--force-new",
         )
         assert fresh.returncode == 0, fresh.stderr
         assert len(read_records(out / "trajectories.jsonl", Trajectory)) == 1
@@ -127,12 +135,14 @@ def test_errors_are_recorded_and_retried_on_request(tmp_path: Path, tools_url: s
         return Reply(status=503) if down["yes"] and not is_user_request(body) else scripted(body)
 
     with ScriptedOpenAI(flaky) as server:
-        first = button_run(server, out, *TWO_TASKS, "--mcp-url", tools_url)
+        first = button_run(server, out, *TWO_TASKS, "--mcp-url", tools_url, "--allow-missing-tools")
         assert first.returncode == 0, first.stderr
         statuses = [t.status for t in read_records(out / "trajectories.jsonl", Trajectory)]
         assert statuses == [TrajectoryStatus.ERROR] * 2
         down["yes"] = False
-        retried = button_run(server, out, *TWO_TASKS, "--mcp-url", tools_url, "--retry-errors")
+        retried = button_run(
+            server, out, *TWO_TASKS, "--mcp-url", tools_url, "--allow-missing-tools", "--retry-errors"
+        )
         assert retried.returncode == 0, retried.stderr
         statuses = [t.status for t in read_records(out / "trajectories.jsonl", Trajectory)]
         assert statuses == [TrajectoryStatus.COMPLETED] * 2
@@ -157,7 +167,7 @@ def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(tmp_path: Pa
         for trial in range(3)
     }
     command = [BUTTON, "run", str(TASKS_FILE), "--out", str(out), "--trials", "3", "--concurrency", "3"]
-    command += ["--mcp-url", tools_url]
+    command += ["--mcp-url", tools_url, "--allow-missing-tools"]
     with ScriptedOpenAI(scripted, latency_s=0.05) as server:
         env = {**os.environ, **server.env("assistant", "user")}
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -184,7 +194,16 @@ def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(tmp_path: Pa
 
 def test_two_runs_on_one_directory_exactly_one_runs(tmp_path: Path, tools_url: str) -> None:
     out = tmp_path / "both"
-    command = [BUTTON, "run", str(TASKS_FILE), "--out", str(out), "--mcp-url", tools_url]
+    command = [
+        BUTTON,
+        "run",
+        str(TASKS_FILE),
+        "--out",
+        str(out),
+        "--mcp-url",
+        tools_url,
+        "--allow-missing-tools",
+    ]
     command += ["--concurrency", "2"]  # with the latency, a run lasts seconds: longer than a start-up
     with ScriptedOpenAI(scripted, latency_s=0.1) as server:
         env = {**os.environ, **server.env("assistant", "user")}
@@ -206,7 +225,7 @@ def test_two_runs_on_one_directory_exactly_one_runs(tmp_path: Path, tools_url: s
 def test_sigterm_stops_a_run_cleanly_and_a_rerun_finishes_it(tmp_path: Path, tools_url: str) -> None:
     out = tmp_path / "terminated"
     command = [BUTTON, "run", str(TASKS_FILE), "--out", str(out), "--trials", "2", "--concurrency", "2"]
-    command += ["--mcp-url", tools_url]
+    command += ["--mcp-url", tools_url, "--allow-missing-tools"]
     path = out / "trajectories.jsonl"
     with ScriptedOpenAI(scripted, latency_s=0.05) as server:
         env = {**os.environ, **server.env("assistant", "user")}
@@ -233,7 +252,10 @@ def test_sigterm_stops_a_run_cleanly_and_a_rerun_finishes_it(tmp_path: Path, too
     assert after[: len(before)] == before
 
 
-def test_an_output_directory_that_cannot_be_made_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["run", str(TASKS_FILE), "--out", "/proc/x", "--mcp-url", "http://127.0.0.1:9/mcp"])
+def test_an_output_directory_that_cannot_be_made_is_named(
+    capsys: pytest.CaptureFixture[str], tools_url: str
+) -> None:
+    command = ["run", str(TASKS_FILE), "--out", "/proc/x", "--mcp-url", tools_url, "--allow-missing-tools"]
+    code = main(command)
     err = capsys.readouterr().err
     assert code == 2 and "error: /proc/x: cannot create: " in err and "Traceback" not in err
