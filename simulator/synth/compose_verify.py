@@ -16,10 +16,21 @@ from simulator.synth.text_rules import NearDuplicates, content_words, tool_name_
 VERIFY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "reason": {"type": "string", "maxLength": 300},
-        "missing": {"type": "array", "items": text_field(1, 80), "maxItems": 5},
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "maxLength": 8},
+                    "gets_from_earlier": {"type": "string", "maxLength": 160},
+                    "still_unknown": {"type": "string", "maxLength": 160},
+                },
+                "required": ["id", "gets_from_earlier", "still_unknown"],
+            },
+            "maxItems": 8,
+        }
     },
-    "required": ["reason", "missing"],
+    "required": ["steps"],
 }
 INSTRUCTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -50,14 +61,26 @@ def instruction_problem(instruction: str, subtasks: list[dict[str, Any]]) -> Dro
 async def verify_and_instruct(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
     steps = numbered(item["subtasks"])
     verdict = await ctx.ask(key, "compose_verify", VERIFY_SCHEMA, scenario=item["scenario"], subtasks=steps)
-    if verdict["missing"]:
-        raise Dropped("model: subtasks incomplete", "; ".join(verdict["missing"]))
+    unknown = [
+        f"{step['id']}: {step['still_unknown']}"
+        for step in verdict["steps"]
+        if _says_something(step["still_unknown"])
+    ]
+    if unknown:
+        raise Dropped("model: subtasks incomplete", "; ".join(unknown))
     value = await ctx.ask(key, "instruction", INSTRUCTION_SCHEMA, scenario=item["scenario"], subtasks=steps)
     instruction = " ".join(str(value["instruction"]).split())
     problem = instruction_problem(instruction, item["subtasks"])
     if problem:
         raise problem
     return {**item, "instruction": instruction}
+
+
+NOTHING = {"", "nothing", "none", "n/a", "na", "-", "nothing else"}
+
+
+def _says_something(answer: str) -> bool:
+    return answer.strip().strip(".").lower() not in NOTHING
 
 
 def instruction_duplicates() -> Any:

@@ -123,7 +123,9 @@ def answer(title: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
         return dict(_pick(COMPOSE, user.split("First request: ")[-1]))
     steps = re.findall(r"^s\d: (.*?)(?: \(uses the result of .*\))?$", user, re.MULTILINE)
     if title == "synth_compose_verify":
-        return {"reason": "checked", "missing": ["who delivers"] if "delivers first" in user else []}
+        unknown = "who delivers" if "delivers first" in user else "nothing"
+        return {"steps": [{"id": "s1", "gets_from_earlier": "", "still_unknown": "nothing"},
+                          {"id": "s2", "gets_from_earlier": "the result", "still_unknown": unknown}]}  # fmt: skip
     if title == "synth_instruction":
         return {"instruction": "Please help me. " + " Then ".join(steps)}
     if title == "synth_function":
