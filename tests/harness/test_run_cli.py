@@ -136,7 +136,8 @@ def test_errors_are_recorded_and_retried_on_request(tmp_path: Path, tools_url: s
 
     with ScriptedOpenAI(flaky) as server:
         first = button_run(server, out, *TWO_TASKS, "--mcp-url", tools_url, "--allow-missing-tools")
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 1  # every conversation failed: the run says so
+        assert "2 of 2 conversations ended in an error" in first.stderr
         statuses = [t.status for t in read_records(out / "trajectories.jsonl", Trajectory)]
         assert statuses == [TrajectoryStatus.ERROR] * 2
         down["yes"] = False
