@@ -77,11 +77,10 @@ def main(argv: list[str] | None = None) -> None:
         n_ctx=args.n_ctx,
         n_threads=threads,
         n_threads_batch=threads,
-        # Roles take turns on one server, so the last prompt is rarely a prefix of the next:
-        # keep evaluated prompts in RAM and resume each conversation from its longest match.
-        cache=True,
-        cache_type="ram",
-        cache_size=PROMPT_CACHE_BYTES,
+        # No prompt cache: llama-cpp-python's RAM cache counts only llama.cpp's state against
+        # its capacity, while each entry also copies up to n_batch x n_vocab logits (311 MB for
+        # Qwen's 152k vocabulary); a run's server grew past 7 GB and was killed for memory.
+        cache=False,
         verbose=False,
     )
     server = ServerSettings(host="127.0.0.1", port=args.port)
