@@ -48,8 +48,8 @@ def function_schema(sources: list[str], may_skip: bool) -> dict[str, Any]:
         "parameters": {"type": "array", "minItems": 1, "maxItems": 4, "items": parameter},
         "returns": {"type": "array", "minItems": 1, "maxItems": 4, "items": field},
     }
-    if may_skip:
-        properties = {"needs_tool": {"type": "boolean"}, **properties}
+    if may_skip:  # asked last: asked first, a 1.5B model skipped steps that plainly need a service
+        properties = {**properties, "needs_tool": {"type": "boolean"}}
     return {"type": "object", "properties": properties, "required": list(properties)}
 
 
