@@ -7,17 +7,20 @@ embedded assistant could use a result. This handler replaces it, registered
 under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry:
 
 - the prompt is the model's own GGUF chat template (``chat_template``);
-- ``tool_choice`` ``"auto"`` (the default): the reply is either ``<tool_call>``
-  blocks whose JSON a grammar holds to the tools' schemas (parallel calls are
-  several blocks), or text without ``{``, ``<`` or backticks at its start and
-  without ``{`` or backticks anywhere. Without that grammar Qwen2.5-Coder wrote
-  its calls as JSON in code fences, with comments, or inside prose;
+- ``tool_choice`` ``"auto"`` (the default): free generation; ``<tool_call>``
+  blocks (several: parallel calls), and failing those JSON calls in code
+  fences or bare, are read back as ``tool_calls``. A text reply that names an
+  offered function is a call the model wrote as prose or XML (Qwen2.5-Coder
+  does): the reply is asked for again from ``<tool_call>``, held by a grammar
+  to calls of the offered tools. (Holding every reply to "calls or plain text"
+  made it worse: the model narrated the call in prose instead);
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
   see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
   parameter schemas constrains the call; ``"none"``: tools are not shown;
 - ``response_format`` ``json_object`` (with an optional ``schema``): the reply
   is constrained by the schema's grammar;
-- the request's ``max_tokens`` and ``seed`` are honoured.
+- the request's ``max_tokens`` and ``seed`` are honoured; a seeded request is
+  evaluated from its first token, so that the same prompt and seed give the same sample.
 
 Regex ``pattern``s are dropped from schemas before a grammar is built: the
 grammar builder crashes the server on ``\\d``. A streamed request gets the
@@ -73,20 +76,32 @@ def native_tools_handler(
     if forced:
         prompt += f"{OPEN}\n"
         grammar = _grammar(_call_schema(forced))
-    elif offered and not response_format:
-        grammar = _reply_grammar(offered)
     elif response_format and response_format.get("type") == "json_object":
         grammar = _grammar(response_format.get("schema") or {"type": "object"})
+    if kwargs.get("seed") is not None:
+        # Evaluate the whole prompt: reusing the previous request's prefix changes the batch
+        # split, hence the logits in their last bits, hence a seeded sample (synth resumes rely on it).
+        llama.reset()
+    sampling = {key: kwargs[key] for key in SAMPLING if kwargs.get(key) is not None}
     stops = [stop] if isinstance(stop, str) else list(stop or [])
-    completion = llama.create_completion(
-        prompt=llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True),
-        max_tokens=max_tokens,
-        stop=stops,
-        grammar=grammar,
-        stream=False,
-        **{key: kwargs[key] for key in SAMPLING if kwargs.get(key) is not None},
-    )
-    response = _chat_response(completion, {tool["function"]["name"] for tool in offered}, forced=bool(forced))
+
+    def complete(text: str, constraint: Any) -> dict[str, Any]:
+        tokens = llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return dict(
+            llama.create_completion(
+                prompt=tokens, max_tokens=max_tokens, stop=stops, grammar=constraint, stream=False, **sampling
+            )
+        )
+
+    names = {tool["function"]["name"] for tool in offered}
+    completion = complete(prompt, grammar)
+    response = _chat_response(completion, names, forced=bool(forced))
+    if not forced and not response_format and _meant_to_call(response, names):
+        # The model wrote a call as prose or XML: ask again, held to tool-call blocks.
+        retried = complete(prompt + f"{OPEN}\n", _calls_grammar(offered))
+        retried["choices"][0]["text"] = f"{OPEN}\n" + retried["choices"][0]["text"]
+        retried["usage"] = _added(completion["usage"], retried["usage"])
+        response = _chat_response(retried, names, forced=False)
     return _as_chunks(response) if stream else response
 
 
@@ -133,20 +148,32 @@ def _grammar(schema: dict[str, Any]) -> Any:
         return llama_grammar.LlamaGrammar.from_string(llama_grammar.JSON_GBNF, verbose=False)
 
 
-def _reply_grammar(tools: list[dict[str, Any]]) -> Any:
-    """Tool-call blocks of ``tools``, or text that is not JSON or code."""
+def _calls_grammar(tools: list[dict[str, Any]]) -> Any:
+    """The rest of a reply that has opened a tool-call block: calls of ``tools``, one or more."""
     calls = llama_grammar.json_schema_to_gbnf(json.dumps(without_patterns(_call_schema(tools))))
     calls = re.sub(r"^root ::=", "button-call ::=", calls, flags=re.MULTILINE)
-    block = f'"{OPEN}\\n" button-call "\\n{CLOSE}"'
-    rules = (
-        "root ::= button-calls | button-text\n"
-        f'button-calls ::= {block} ("\\n" {block})*\n'
-        "button-text ::= [^{<`] [^{`]*\n"
-    )
+    close, block = f'"\\n{CLOSE}"', f'"\\n{OPEN}\\n" button-call "\\n{CLOSE}"'
     try:
-        return llama_grammar.LlamaGrammar.from_string(rules + calls, verbose=False)
-    except Exception:  # a schema the grammar builder cannot express: free generation
-        return None
+        return llama_grammar.LlamaGrammar.from_string(
+            f"root ::= button-call {close} ({block})*\n" + calls, verbose=False
+        )
+    except Exception:  # a schema the grammar builder cannot express: any JSON
+        return _grammar({"type": "object"})
+
+
+def _meant_to_call(response: dict[str, Any], names: set[str]) -> bool:
+    """A text reply that names an offered function: a call the model wrote as prose or XML
+    (a reply to the user has no reason to spell a function's snake_case name)."""
+    message = response["choices"][0]["message"]
+    text = message.get("content") or ""
+    return not message.get("tool_calls") and any(re.search(rf"\b{re.escape(name)}\b", text) for name in names)
+
+
+def _added(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    return {
+        key: first.get(key, 0) + second.get(key, 0)
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
 
 
 def _token_text(llama: Any, token: int) -> str:

@@ -11,7 +11,7 @@ import pytest
 from button.records import read_records
 from button.taskfile import load_tasks
 from button.trajectory import Trajectory, TrajectoryStatus
-from tests.conftest import TASKS_FILE
+from tests.conftest import TASKS_FILE, TINY_MODEL
 from tests.harness.test_run_cli import BUTTON
 
 TASK_IDS = ["travel.flight_then_hotel", "finance.two_share_prices_then_split"]
@@ -46,11 +46,12 @@ def test_the_embedded_assistant_runs_two_fixture_tasks_over_mcp(
         # the tools came from the in-process MCP server's list_tools: the task's functions
         offered = {tool["function"]["name"]: tool["function"]["parameters"] for tool in trajectory.tools}
         assert offered == {spec.name: spec.function.parameters for spec in tasks[task_id].functions}
-        assert trajectory.messages[0]["role"] == "user" and trajectory.messages[0]["content"].strip()
-        assert trajectory.meta[0].source == "user_simulator"
+        assert trajectory.messages[0]["role"] == "system" and trajectory.meta[0].source == "system"
+        assert trajectory.messages[1]["role"] == "user" and trajectory.messages[1]["content"].strip()
+        assert trajectory.meta[1].source == "user_simulator"
         assert any(message["role"] == "assistant" for message in trajectory.messages)
         assert {"assistant", "user"} <= set(trajectory.usage)
-        assert trajectory.endpoints["tool"].model == "smollm2-135m-instruct"
+        assert trajectory.endpoints["tool"].model == TINY_MODEL
         for index, message in enumerate(trajectory.messages):  # every call answered, in call order
             calls = message.get("tool_calls") or []
             answers = trajectory.messages[index + 1 : index + 1 + len(calls)]
