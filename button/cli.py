@@ -55,17 +55,6 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples in descriptions and epilogs as written."""
 
 
-def port_number(text: str) -> int:
-    """An argparse type: a TCP port, 0 (a free one) to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="button",

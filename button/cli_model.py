@@ -10,7 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from button.cli import HelpFormatter, port_number, run_async
+from button.arg_types import port_number
+from button.cli import HelpFormatter, run_async
 from button.endpoints import Role, add_embedded_flag, add_endpoint_flags, endpoint_from_args
 
 console = Console(highlight=False, soft_wrap=True)

@@ -16,6 +16,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from button.arg_types import number_in
 from button.embedded.catalog import CATALOG, DEFAULT_MODEL, EMBEDDED_ENV, embedded_model
 from button.errors import ConfigError
 from button.redact import public_url, remember, remember_url
@@ -124,7 +125,7 @@ def add_endpoint_flags(parser: argparse.ArgumentParser, *roles: Role) -> None:
         )
         group.add_argument(
             f"{prefix}-retries",
-            type=_retries,
+            type=number_in(int, 0, 20),
             metavar="N",
             help=f"tries again after a timeout, 429 or 5xx, with backoff (default {DEFAULT_RETRIES}; "
             f"{EMBEDDED_RETRIES} on the embedded model)",
@@ -186,16 +187,6 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400 seconds, not {text}")
-    return value
-
-
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"must be 0 to 20, not {text}")
     return value
 
 

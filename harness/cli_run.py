@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from button.arg_types import number_in
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError
 
@@ -99,7 +100,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--max-error-rate",
-        type=_rate,
+        type=number_in(float, 0.0, 1.0),
         default=None,
         metavar="R",
         help="exit 1 when more than this share (0 to 1) of the conversations made ended in an error "
@@ -160,16 +161,6 @@ async def run_command(args: argparse.Namespace) -> int:
     for command in next_commands(args.out):
         console.print(f"  {command}", markup=False)
     return 0
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {text}")
-    return value
 
 
 def _check_mcp_url(url: str) -> None:

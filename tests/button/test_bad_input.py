@@ -73,9 +73,9 @@ def test_bad_input_is_one_error_line_with_exit_code_2(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["model", "serve", "--port", "99999"], "argument --port: a port is 0 to 65535, not 99999"),
-        (["model", "serve", "--port", "-1"], "argument --port: a port is 0 to 65535, not -1"),
-        (["model", "serve", "--port", "x"], "argument --port: not a port number: 'x'"),
+        (["model", "serve", "--port", "99999"], "argument --port: must be from 0 to 65535, not 99999"),
+        (["model", "serve", "--port", "-1"], "argument --port: must be from 0 to 65535, not -1"),
+        (["model", "serve", "--port", "x"], "argument --port: not a whole number: 'x'"),
         (
             ["run", str(TASKS_FILE), "--out", "r", "--assistant-timeout", "0"],
             "argument --assistant-timeout: must be more than 0 and at most 86400 seconds, not 0",
@@ -86,11 +86,11 @@ def test_bad_input_is_one_error_line_with_exit_code_2(
         ),
         (
             ["run", str(TASKS_FILE), "--out", "r", "--tool-retries", "-1"],
-            "argument --tool-retries: must be 0 to 20, not -1",
+            "argument --tool-retries: must be from 0 to 20, not -1",
         ),
         (
             ["run", str(TASKS_FILE), "--out", "r", "--max-error-rate", "2"],
-            "argument --max-error-rate: must be from 0 to 1, not 2",
+            "argument --max-error-rate: must be from 0.0 to 1.0, not 2",
         ),
     ],
 )
