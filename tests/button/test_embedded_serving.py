@@ -125,6 +125,7 @@ async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -
                 tools=[BOOKING_TOOL],  # type: ignore[list-item]
                 tool_choice=choice,  # type: ignore[arg-type]
                 max_tokens=128,
+                temperature=0,
             )
             calls = response.choices[0].message.tool_calls or []
             assert [call.function.name for call in calls if call.type == "function"] == ["get_booking"]
