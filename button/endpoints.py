@@ -26,6 +26,10 @@ from button.redact import public_url, remember, remember_url
 # (minutes on the embedded one). The assistant under test keeps its endpoint's
 # own limit, except on the embedded model.
 DEFAULT_MAX_TOKENS = {"synth": 512, "user": 256, "tool": 512, "judge": 256, "assistant": 256}
+# Sampling temperatures on the embedded model, whose server samples at 0.8 unless told: the
+# 1.5B assistant's calls and the simulators' JSON were far less reliable there (duplicate
+# calls, invented tool responses in one demo run); greedy calls, a little variety elsewhere.
+EMBEDDED_TEMPERATURE = {"assistant": 0.0, "user": 0.3, "tool": 0.3, "judge": 0.0}
 
 # How long one try may take and how often a transient failure (429, 5xx, a
 # timeout, a lost connection) is tried again. A remote endpoint that is dead or
@@ -108,7 +112,17 @@ def add_endpoint_flags(parser: argparse.ArgumentParser, *roles: Role) -> None:
             metavar="VAR",
             help=f"environment variable holding the API key (default OPENAI_API_KEY) [env {env}_API_KEY_ENV]",
         )
-        group.add_argument(f"{prefix}-temperature", type=float, metavar="T", help="sampling temperature")
+        group.add_argument(
+            f"{prefix}-temperature",
+            type=float,
+            metavar="T",
+            help="sampling temperature (default: the endpoint's own"
+            + (
+                f"; {EMBEDDED_TEMPERATURE[role.value]} on the embedded model)"
+                if role.value in EMBEDDED_TEMPERATURE
+                else ")"
+            ),
+        )
         group.add_argument(
             f"{prefix}-max-tokens",
             type=int,
@@ -168,7 +182,7 @@ def endpoint_from_args(args: argparse.Namespace, role: Role) -> EndpointConfig:
         base_url=base_url.rstrip("/") if base_url else None,
         model=model or (None if base_url else embedded_model(getattr(args, "embedded", None)).name),
         api_key_env=pick("api_key_env") or "OPENAI_API_KEY",
-        temperature=getattr(args, f"{role.value}_temperature", None),
+        temperature=_temperature(args, role, base_url),
         max_tokens=_max_tokens(args, role, model),
         timeout_s=_given(args, role, "timeout", DEFAULT_TIMEOUT_S if base_url else EMBEDDED_TIMEOUT_S),
         max_retries=_given(args, role, "retries", DEFAULT_RETRIES if base_url else EMBEDDED_RETRIES),
@@ -188,6 +202,13 @@ def _positive_seconds(text: str) -> float:
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400 seconds, not {text}")
     return value
+
+
+def _temperature(args: argparse.Namespace, role: Role, base_url: str | None) -> float | None:
+    given: float | None = getattr(args, f"{role.value}_temperature", None)
+    if given is not None or base_url:
+        return given
+    return EMBEDDED_TEMPERATURE.get(role.value)
 
 
 def _max_tokens(args: argparse.Namespace, role: Role, model: str | None) -> int | None:
