@@ -10,8 +10,8 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
 - ``tool_choice`` ``"auto"`` (the default): free generation; ``<tool_call>``
   blocks (several: parallel calls), and failing those JSON calls in code
   fences or bare, are read back as ``tool_calls``. A text reply that names an
-  offered function is a call the model wrote as prose or XML (Qwen2.5-Coder
-  does): the reply is asked for again from ``<tool_call>``, held by a grammar
+  offered function, or that invents a ``<tool_response>``, is a call the model
+  wrote as text (Qwen2.5-Coder does both): the reply is asked for again from ``<tool_call>``, held by a grammar
   to calls of the offered tools. (Holding every reply to "calls or plain text"
   made it worse: the model narrated the call in prose instead);
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
@@ -96,7 +96,7 @@ def native_tools_handler(
     names = {tool["function"]["name"] for tool in offered}
     completion = complete(prompt, grammar)
     response = _chat_response(completion, names, forced=bool(forced))
-    if not forced and not response_format and _meant_to_call(response, names):
+    if not forced and not response_format and meant_to_call(response, names):
         # The model wrote a call as prose or XML: ask again, held to tool-call blocks.
         retried = complete(prompt + f"{OPEN}\n", _calls_grammar(offered))
         retried["choices"][0]["text"] = f"{OPEN}\n" + retried["choices"][0]["text"]
@@ -161,12 +161,16 @@ def _calls_grammar(tools: list[dict[str, Any]]) -> Any:
         return _grammar({"type": "object"})
 
 
-def _meant_to_call(response: dict[str, Any], names: set[str]) -> bool:
-    """A text reply that names an offered function: a call the model wrote as prose or XML
-    (a reply to the user has no reason to spell a function's snake_case name)."""
+def meant_to_call(response: dict[str, Any], names: set[str]) -> bool:
+    """A text reply that names an offered function (a call the model wrote as prose or XML: a
+    reply to the user has no reason to spell a function's snake_case name), or that writes a
+    tool's response itself (Qwen's template wraps results in ``<tool_response>``; the model
+    went on to invent the next result instead of calling for it)."""
     message = response["choices"][0]["message"]
     text = message.get("content") or ""
-    return not message.get("tool_calls") and any(re.search(rf"\b{re.escape(name)}\b", text) for name in names)
+    if message.get("tool_calls"):
+        return False
+    return "<tool_response>" in text or any(re.search(rf"\b{re.escape(name)}\b", text) for name in names)
 
 
 def _added(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:

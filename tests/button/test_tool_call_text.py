@@ -81,3 +81,15 @@ def test_line_comments_outside_strings_are_ignored() -> None:
     text = '```json\n{"name": "get_weather", // the tool\n "arguments": {"city": "say \\"//\\" http://x//y"} // where\n}\n```'
     reply = parse_reply(text, OFFERED)
     assert arguments(reply.tool_calls[0]) == {"city": 'say "//" http://x//y'}
+
+
+def test_a_call_written_as_text_is_told_from_an_answer() -> None:
+    from button.embedded.chat_handler import meant_to_call
+
+    def reply(content: str, calls: list[object] | None = None) -> dict[str, object]:
+        return {"choices": [{"message": {"content": content, "tool_calls": calls}}]}
+
+    assert meant_to_call(reply('<function name="get_weather" arguments="Oslo"/>'), OFFERED)
+    assert meant_to_call(reply('<tool_response>\n{"temp": 3}\n</tool_response>'), OFFERED)
+    assert not meant_to_call(reply("It is 3 °C in Oslo; get your weather gear ready."), OFFERED)
+    assert not meant_to_call(reply("get_weather", calls=[{"id": "c"}]), OFFERED)
