@@ -12,7 +12,7 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
   fences or bare, are read back as ``tool_calls``. A text reply that names an
   offered function, or that invents a ``<tool_response>``, is a call the model
   wrote as text (Qwen2.5-Coder does both): the reply is asked for again from ``<tool_call>``, held by a grammar
-  to calls of the offered tools. (Holding every reply to "calls or plain text"
+  to one call of the offered tools. (Holding every reply to "calls or plain text"
   made it worse: the model narrated the call in prose instead);
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
   see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
@@ -149,13 +149,13 @@ def _grammar(schema: dict[str, Any]) -> Any:
 
 
 def _calls_grammar(tools: list[dict[str, Any]]) -> Any:
-    """The rest of a reply that has opened a tool-call block: calls of ``tools``, one or more."""
+    """The rest of a reply that has opened a tool-call block: one call of ``tools``. (More were
+    allowed at first; the 1.5B model then repeated calls it had already made.)"""
     calls = llama_grammar.json_schema_to_gbnf(json.dumps(without_patterns(_call_schema(tools))))
     calls = re.sub(r"^root ::=", "button-call ::=", calls, flags=re.MULTILINE)
-    close, block = f'"\\n{CLOSE}"', f'"\\n{OPEN}\\n" button-call "\\n{CLOSE}"'
     try:
         return llama_grammar.LlamaGrammar.from_string(
-            f"root ::= button-call {close} ({block})*\n" + calls, verbose=False
+            f'root ::= button-call "\\n{CLOSE}"\n' + calls, verbose=False
         )
     except Exception:  # a schema the grammar builder cannot express: any JSON
         return _grammar({"type": "object"})
