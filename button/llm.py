@@ -134,20 +134,8 @@ class ModelClient:
         client = self.client if retry else self.client.with_options(max_retries=0)
         try:
             raw = await client.chat.completions.with_raw_response.create(**scrub(kwargs))
-        except openai.APITimeoutError as error:
-            raise ModelError(
-                f"no answer within {self.config.timeout_s:g} s ({self._tries(retry)})", where=self._where()
-            ) from error
-        except openai.APIStatusError as error:
-            raise ModelError(
-                f"HTTP {error.status_code}: {clip(clean(error.message))}", where=self._where()
-            ) from error
-        except openai.APIConnectionError as error:
-            raise ModelError(
-                f"cannot reach the endpoint ({self._tries(retry)}): {clean(str(error))}", where=self._where()
-            ) from error
         except openai.OpenAIError as error:
-            raise ModelError(clip(clean(str(error))), where=self._where()) from error
+            raise self._model_error(error, f" ({self._tries(retry)})") from error
         try:
             return read_completion(raw.status_code, raw.headers.get("content-type", ""), raw.content)
         except ModelError as error:
@@ -163,16 +151,20 @@ class ModelClient:
             return
         except openai.APIStatusError as error:
             if error.status_code not in {404, 405, 501}:
-                raise ModelError(
-                    f"HTTP {error.status_code}: {clip(clean(error.message))}", where=self._where()
-                ) from error
-        except openai.APIConnectionError as error:
-            raise ModelError(
-                f"cannot reach the endpoint: {clean(str(error))}", where=self._where()
-            ) from error
+                raise self._model_error(error) from error
         except openai.OpenAIError as error:
-            raise ModelError(clip(clean(str(error))), where=self._where()) from error
+            raise self._model_error(error) from error
         await self.create([{"role": "user", "content": "ping"}], retry=False, max_tokens=1)
+
+    def _model_error(self, error: openai.OpenAIError, tries: str = "") -> ModelError:
+        """An openai error as our ``ModelError`` (keys and URL credentials removed, text clipped)."""
+        if isinstance(error, openai.APITimeoutError):
+            return ModelError(f"no answer within {self.config.timeout_s:g} s{tries}", where=self._where())
+        if isinstance(error, openai.APIStatusError):
+            return ModelError(f"HTTP {error.status_code}: {clip(clean(error.message))}", where=self._where())
+        if isinstance(error, openai.APIConnectionError):
+            return ModelError(f"cannot reach the endpoint{tries}: {clean(str(error))}", where=self._where())
+        return ModelError(clip(clean(str(error))), where=self._where())
 
     def _tries(self, retry: bool) -> str:
         tries = 1 + (self.config.max_retries if retry else 0)
