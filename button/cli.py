@@ -5,7 +5,8 @@ Each subcommand lives in the package that does its work, in a module with a
 Those modules import their heavy dependencies inside the handler, so
 ``button --help`` stays fast. Errors we raise on purpose print as
 ``error: WHERE: WHAT`` with exit code 2 (bad input) or 1 (failure at run
-time); ``--debug`` shows the traceback instead.
+time), and a budget cap that stopped new work as ``stopped: WHERE: WHAT`` with
+exit code 3; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ButtonError as error:
         if args.debug:
             traceback.print_exc()
-        stderr.print(f"error: {clean(str(error))}", markup=False)
+        stderr.print(f"{error.label}: {clean(str(error))}", markup=False)
         return error.exit_code
     except KeyboardInterrupt:
         stderr.print("interrupted: stopped cleanly")

@@ -47,9 +47,14 @@ class Choice(_Lenient):
     finish_reason: str | None = None
 
 
+class PromptTokensDetails(_Lenient):
+    cached_tokens: int | None = 0
+
+
 class CompletionUsage(_Lenient):
     prompt_tokens: int | None = 0
     completion_tokens: int | None = 0
+    prompt_tokens_details: PromptTokensDetails | None = None
 
 
 class Completion(_Lenient):

@@ -9,11 +9,12 @@ file, ``file:line``, a task index, a field path or an endpoint) and ``what``
     │   ├── TaskFileError           a task file that does not load or validate
     │   ├── RunFileError            a trajectory/score file or run directory
     │   └── ConfigError             flags, environment, a changed run config
-    └── RuntimeFailure              something failed while working: exit code 1
-        ├── EmbeddedModelError      the embedded llama.cpp server did not start
-        ├── ModelError              a model endpoint failed (after retries)
-        │   └── StructuredOutputError   output that is not the JSON asked for
-        └── ToolServerError         an MCP tool server failed or went away
+    ├── RuntimeFailure              something failed while working: exit code 1
+    │   ├── EmbeddedModelError      the embedded llama.cpp server did not start
+    │   ├── ModelError              a model endpoint failed (after retries)
+    │   │   └── StructuredOutputError   output that is not the JSON asked for
+    │   └── ToolServerError         an MCP tool server failed or went away
+    └── BudgetReached               a --budget-* cap left work unstarted: exit code 3
 
 Foreign errors (openai, httpx2, mcp, jsonschema) are mapped to these at the
 module that talks to the foreign library, never further out.
@@ -31,6 +32,7 @@ class ButtonError(Exception):
     """Base of every error we raise on purpose."""
 
     exit_code = 1
+    label = "error"  # how the CLI's one line starts
 
     def __init__(self, what: str, where: str | None = None) -> None:
         super().__init__(what)
@@ -81,6 +83,15 @@ class StructuredOutputError(ModelError):
 
 class ToolServerError(RuntimeFailure):
     """An MCP tool server could not be reached or failed."""
+
+
+class BudgetReached(ButtonError):
+    """A ``--budget-usd`` or ``--budget-tokens`` cap was reached with work left: nothing new
+    was started, what had started finished and was recorded; a rerun with a higher cap
+    continues."""
+
+    exit_code = 3
+    label = "stopped"
 
 
 def clip(text: str, limit: int = 300) -> str:

@@ -22,10 +22,12 @@ class TrajectoryStatus(enum.StrEnum):
 
 
 class Usage(BaseModel):
-    """Token usage; adds up."""
+    """Token usage; adds up. ``cached_tokens`` are the part of ``prompt_tokens`` the endpoint
+    served from its prompt cache (OpenAI's ``prompt_tokens_details.cached_tokens``), when it says."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     requests: int = 0
 
     @property
@@ -36,15 +38,18 @@ class Usage(BaseModel):
     def of_response(cls, response: Any) -> Usage:
         """The usage of one OpenAI chat completion response (zeros when absent)."""
         usage = getattr(response, "usage", None)
+        details = getattr(usage, "prompt_tokens_details", None)
         return cls(
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            cached_tokens=getattr(details, "cached_tokens", 0) or 0,
             requests=1,
         )
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
         self.requests += other.requests
 
 
@@ -114,6 +119,7 @@ class JudgeVerdict(BaseModel):
     success: bool
     reason: str
     model: str
+    base_url: str = ""  # where the judge was reached, without credentials (prices it)
     usage: Usage = Field(default_factory=Usage)
 
 

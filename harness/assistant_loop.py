@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from button.endpoints import Role
-from button.errors import ButtonError
+from button.errors import ButtonError, StructuredOutputError
 from button.llm import ModelClient
 from button.task import Task
 from button.trajectory import EndpointInfo, MessageMeta, Trajectory, TrajectoryStatus, Usage
@@ -56,7 +56,18 @@ class TrajectoryBuilder:
         )
         self.trajectory.meta.append(meta)
         if role is not None and usage is not None:
-            self.trajectory.usage.setdefault(role.value, Usage()).add(usage)
+            self.charge(role, usage)
+
+    def charge(self, role: Role, usage: Usage) -> None:
+        """Count ``usage`` under ``role`` (also the cost of a turn that failed)."""
+        self.trajectory.usage.setdefault(role.value, Usage()).add(usage)
+
+    def tool_model(self, model: str | None) -> None:
+        """Record the model another MCP server's tool simulator reported in its results: it prices
+        the tool role's usage (by model name, its endpoint not being known here). A simulator
+        served here is recorded already."""
+        if model and Role.TOOL.value not in self.trajectory.endpoints:
+            self.trajectory.endpoints[Role.TOOL.value] = EndpointInfo(model=model, base_url="")
 
     def finish(self, status: TrajectoryStatus, error: str | None = None) -> Trajectory:
         self.trajectory.status = status
@@ -110,7 +121,11 @@ async def _converse(
     transcript: list[Line] = []
     turns = 0
     while True:
-        said = await user.next_turn(transcript)
+        try:
+            said = await user.next_turn(transcript)
+        except StructuredOutputError as error:
+            builder.charge(Role.USER, error.usage or Usage())  # the failed tries were paid for
+            raise
         transcript.append(Line("user", said.message))
         builder.add(
             {"role": "user", "content": said.message},
@@ -141,6 +156,7 @@ async def _converse(
                 transcript.append(Line("assistant", reply.message.get("content") or ""))
                 break
             for outcome in await tools.call_all(calls):
+                builder.tool_model(outcome.model)
                 builder.add(
                     outcome.message,
                     "tool_server",

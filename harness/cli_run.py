@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from button.arg_types import number_in
+from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError
 
@@ -30,7 +31,13 @@ on a free loopback HTTP port, one fresh episode per conversation. --mcp-url or
 filled in per conversation, and a command is started once per conversation.
 
 Unless --<role>-max-tokens says otherwise, completions are capped: the user
-simulator's at 256 tokens, the tool simulator's at 512, the embedded assistant's at 256."""
+simulator's at 256 tokens, the tool simulator's at 512, the embedded assistant's at 256.
+
+Cost: OUT/cost.json is the run's ledger (tokens and requests per role and model, and
+their price where known), counted from the recorded conversations and the judge's
+verdicts, so a resumed run counts each once. --budget-usd/--budget-tokens cap it:
+once reached, no new conversation starts, the running ones finish, and the run exits 3;
+rerun with a higher cap to continue."""
 
 EPILOG = """\
 examples:
@@ -38,7 +45,8 @@ examples:
   button run tasks.jsonl --out runs/gpt --trials 3 --concurrency 16 \\
       --assistant-base-url https://api.openai.com/v1 --assistant-model gpt-4o-mini
   button run tasks.jsonl --out runs/ext --mcp-url 'http://127.0.0.1:8000/tasks/{task_id}/mcp'
-  button run tasks.jsonl --out runs/stdio --mcp-command 'button serve tasks.jsonl --task {task_id}'"""
+  button run tasks.jsonl --out runs/stdio --mcp-command 'button serve tasks.jsonl --task {task_id}'
+  button run tasks.jsonl --out runs/capped --budget-usd 5 --prices prices.toml"""
 
 
 def register(subparsers: Any) -> None:
@@ -106,11 +114,15 @@ def register(subparsers: Any) -> None:
         help="exit 1 when more than this share (0 to 1) of the conversations made ended in an error "
         "(default: only when every one did)",
     )
+    add_cost_flags(parser, "conversation")
     add_endpoint_flags(parser, Role.ASSISTANT, Role.USER, Role.TOOL)
     parser.set_defaults(handler=lambda args: run_async(run_command(args)))
 
 
 async def run_command(args: argparse.Namespace) -> int:
+    from button.cost_table import cost_table
+    from button.errors import BudgetReached
+    from button.ledger import COST_FILE
     from button.llm import preflight
     from button.taskfile import file_sha256, load_tasks
     from harness.assistant_loop import LoopSettings
@@ -143,6 +155,7 @@ async def run_command(args: argparse.Namespace) -> int:
         retry_errors=args.retry_errors,
         selected=args.task,
         tool_cache=not args.no_cache,
+        cost=cost_options(args),
     )
     await preflight(list(request.endpoints.values()))
     if request.tool_source is not None:
@@ -154,9 +167,13 @@ async def run_command(args: argparse.Namespace) -> int:
             stderr.print(f"warning: {where}: lacks {describe_missing(missing)}", markup=False, soft_wrap=True)
     result = await run_tasks(request, console=stderr)
     console.print(summary_table(result))
+    console.print(cost_table(result.ledger, str(args.out / COST_FILE)))
     failed = run_failure(result, args.max_error_rate)
     if failed is not None:
         raise failed
+    stop = result.budget_stop()
+    if stop is not None:
+        raise BudgetReached(stop, where=str(args.out))
     console.print("next:")
     for command in next_commands(args.out):
         console.print(f"  {command}", markup=False)

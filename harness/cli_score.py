@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.trajectory import Score, TrajectoryStatus, Usage
 
 if TYPE_CHECKING:
+    from button.ledger import Ledger
     from harness.score_report import Report
     from harness.score_run import Duplicate
 
@@ -50,6 +52,13 @@ with at least k trials.
 Trajectories are read and scored one at a time, so memory stays bounded for
 runs of any size. A trajectory id seen before is warned about and scored once
 (its first line).
+
+Cost: the summary ends with the run's cost ledger, written to RUN/cost.json: the
+conversations in trajectories.jsonl plus the judge verdicts in scores.jsonl, per role
+and model, priced where a price is known. --budget-usd/--budget-tokens cap that
+ledger: once reached, no new judgement starts, those running finish and are kept,
+scores.jsonl is left as it was and the scoring exits 3; rerun with a higher cap to
+continue (every verdict already made is reused).
 
 RUN is a run directory (its manifest names the task file) or a
 trajectories.jsonl file given with --tasks."""
@@ -97,6 +106,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--concurrency", type=int, default=4, metavar="N", help="judge calls at once (default 4)"
     )
+    add_cost_flags(parser, "judgement")
     add_endpoint_flags(parser, Role.JUDGE)
     parser.set_defaults(handler=score_command)
 
@@ -121,10 +131,13 @@ def row_limit(args: argparse.Namespace) -> int | None:
 async def _score(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from button.errors import ConfigError
+    from button.budget import Spend, clients_ledger
+    from button.errors import BudgetReached, ConfigError
+    from button.ledger import Ledger, sum_ledgers, write_ledger
     from button.llm import open_models
     from button.records import count_lines
     from harness.judge import judge
+    from harness.run_cost import add_verdict, conversations_ledger, cost_file, verdicts_ledger
     from harness.run_dir import locate_run, tasks_file_of
     from harness.score_report import Report, write_json
     from harness.score_rows import RowSink, Show
@@ -142,6 +155,12 @@ async def _score(args: argparse.Namespace) -> int:
     usage = Usage()
     duplicates = Duplicates()
     configs = [endpoint_from_args(args, Role.JUDGE)] if judge_requested(args) else []
+    cost = cost_options(args)
+    conversations = conversations_ledger(run.trajectories)
+    earlier = sum_ledgers(conversations, verdicts_ledger(run.scores))
+    judged = Ledger()  # the verdicts of the new scores.jsonl
+    used = [(c.role.value, c.model or "", c.base_url or "") for c in configs]
+    cost.require_prices([*used, *((line.role, line.model, line.base_url) for line in earlier.lines)])
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with RowSink(Show(args.show)) as rows:
 
@@ -150,9 +169,11 @@ async def _score(args: argparse.Namespace) -> int:
             rows.add(score, status)
             if score.judge is not None:
                 usage.add(score.judge.usage)
+                add_verdict(judged, score.judge)
 
         async with open_models(configs) as models:
             client = models.get(Role.JUDGE)
+            spend = Spend(cost, earlier, lambda: clients_ledger(models))
             if client is not None:
                 columns.insert(3, TextColumn("{task.fields[tokens]:,} judge tokens"))
             with Progress(*columns, console=stderr) as progress:
@@ -166,25 +187,47 @@ async def _score(args: argparse.Namespace) -> int:
                     duplicates.add(found)
                     advance(found)
 
-                scored = await score_run(
-                    run,
-                    tasks,
-                    judge=None if client is None else partial(judge, client),
-                    judge_model=client.model if client else None,
-                    concurrency=args.concurrency,
-                    on_scored=advance,
-                    on_written=written,
-                    on_duplicate=duplicate,
-                )
+                try:
+                    scored = await score_run(
+                        run,
+                        tasks,
+                        judge=None if client is None else partial(judge, client),
+                        judge_model=client.model if client else None,
+                        concurrency=args.concurrency,
+                        on_scored=advance,
+                        on_written=written,
+                        on_duplicate=duplicate,
+                        budget=spend.reached if cost.budget.capped else None,
+                    )
+                except BudgetReached:
+                    # the old scores stay; the verdicts made are in the journal
+                    ledger = cost.prices.priced(sum_ledgers(conversations, verdicts_ledger(run.scores)))
+                    write_ledger(cost_file(run), ledger)
+                    if not args.json:
+                        print_cost(ledger, str(cost_file(run)))
+                    raise
         duplicates.warn(run.trajectories)
+        ledger = cost.prices.priced(sum_ledgers(conversations, judged))
+        write_ledger(cost_file(run), ledger)
         report = Report(summaries, rows, usage, scored, duplicates.total)
         if args.json:
-            head = {"scores_file": str(run.scores), "tasks_file": str(tasks_file)}
+            head = {
+                "scores_file": str(run.scores),
+                "tasks_file": str(tasks_file),
+                "cost": ledger.model_dump(mode="json"),
+            }
             write_json(console.file, head, report, row_limit(args))
             return 0
         print_report(report, row_limit(args))
+        print_cost(ledger, str(cost_file(run)))
         console.print(f"wrote {scored} scores to {run.scores}", markup=False)
     return 0
+
+
+def print_cost(ledger: Ledger, where: str) -> None:
+    from button.cost_table import cost_table
+
+    console.print(cost_table(ledger, where))
 
 
 def print_report(report: Report, limit: int | None) -> None:
@@ -202,13 +245,6 @@ def print_report(report: Report, limit: int | None) -> None:
         console.print()
     for table in tables(report):
         console.print(table)
-    usage = report.judge_usage
-    if usage.requests:
-        console.print(
-            f"judge: {usage.requests} requests, {usage.prompt_tokens} prompt + "
-            f"{usage.completion_tokens} completion tokens",
-            markup=False,
-        )
 
 
 class Duplicates:

@@ -74,5 +74,9 @@ async def judge(client: ModelClient, trajectory: Trajectory, task: Task | None) 
     messages = [{"role": "user", "content": judge_prompt(trajectory, task)}]
     value, usage = await client.complete_json(messages, VERDICT_SCHEMA, name="verdict", **JUDGE_SAMPLING)
     return JudgeVerdict(
-        success=bool(value["success"]), reason=str(value["reason"]), model=client.model, usage=usage
+        success=bool(value["success"]),
+        reason=str(value["reason"]),
+        model=client.model,
+        base_url=client.info.base_url,
+        usage=usage,
     )

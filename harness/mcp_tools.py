@@ -101,6 +101,7 @@ class ToolOutcome:
     message: dict[str, Any]
     latency_s: float = 0.0
     usage: Usage | None = None
+    model: str | None = None  # the tool simulator's model, when the server says
     error: str | None = None
 
 
@@ -136,10 +137,12 @@ class ToolSession:
         except Exception as error:  # a foreign transport or protocol failure: map it here
             raise ToolServerError(f"call of {name!r} failed: {_describe(error)}", where=self.where) from error
         text = _result_text(result)
+        usage, model = _simulator_cost(result.meta)
         return ToolOutcome(
             message=_tool_message(call, text),
             latency_s=time.monotonic() - started,
-            usage=_simulator_usage(result.meta),
+            usage=usage,
+            model=model,
             error=text if result.is_error else None,
         )
 
@@ -324,15 +327,17 @@ def _base64_size(data: str) -> int:
     return len(data) * 3 // 4 - data[-2:].count("=")
 
 
-def _simulator_usage(meta: dict[str, Any] | None) -> Usage | None:
-    """The tool simulator's token usage that ``button serve`` puts in a result's ``_meta``."""
-    found = ((meta or {}).get("button") or {}).get("usage")
+def _simulator_cost(meta: dict[str, Any] | None) -> tuple[Usage | None, str | None]:
+    """The tool simulator's token usage and model that ``button serve`` puts in a result's ``_meta``."""
+    facts = (meta or {}).get("button") or {}
+    model = facts.get("model") if isinstance(facts.get("model"), str) else None
+    found = facts.get("usage")
     if not isinstance(found, dict):
-        return None
+        return None, model
     try:
-        return Usage.model_validate(found)
+        return Usage.model_validate(found), model
     except ValidationError:
-        return None
+        return None, model
 
 
 def _tool_message(call: dict[str, Any], content: str) -> dict[str, Any]:

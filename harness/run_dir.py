@@ -1,6 +1,7 @@
 """A run directory, and the one owner of its layout.
 
-``manifest.json`` (the config), ``trajectories.jsonl`` and ``scores.jsonl``.
+``manifest.json`` (the config), ``trajectories.jsonl``, ``scores.jsonl`` and
+``cost.json`` (the cost ledger, ``harness.run_cost``).
 The manifest records the task file (path as given, absolute path, SHA-256)
 and every setting that shapes a conversation (endpoints without keys, tool
 source, turn limit, system prompt, tool choice), plus options (tasks,
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from button.errors import ConfigError, RunFileError
+from button.ledger import COST_FILE
 from button.locks import directory_lock
 from button.records import RecordWriter, iter_lines, write_atomically
 from button.taskfile import file_sha256
@@ -52,7 +54,7 @@ class RunFiles:
 
     def own(self, path: Path) -> bool:
         """Whether ``path`` is one of the run's own files (which an output must never replace)."""
-        mine = [self.trajectories, self.scores, self.folder / MANIFEST]
+        mine = [self.trajectories, self.scores, self.folder / MANIFEST, self.folder / COST_FILE]
         return path.resolve() in {own.resolve() for own in mine}
 
 
@@ -161,6 +163,10 @@ class RunDir:
     def run_id(self) -> str:
         return self.path.resolve().name
 
+    @property
+    def files(self) -> RunFiles:
+        return RunFiles(self.trajectories_path, self.path / SCORES, self.manifest_path)
+
     def prepare(self, manifest: dict[str, Any], *, force_new: bool = False) -> set[RunKey]:
         """Start or resume the run described by ``manifest``; the keys already done.
 
@@ -231,7 +237,7 @@ class RunDir:
         aside = self.path / time.strftime("superseded-%Y%m%dT%H%M%S", time.gmtime())
         try:
             aside.mkdir()
-            for name in (MANIFEST, TRAJECTORIES, SCORES):
+            for name in (MANIFEST, TRAJECTORIES, SCORES, COST_FILE):
                 if (self.path / name).exists():
                     (self.path / name).rename(aside / name)
         except OSError as error:

@@ -4,7 +4,10 @@
 lacks, opens the models and the tool side once, and holds up to
 ``concurrency`` conversations at a time. Each finished trajectory is appended
 (and fsynced) at once, so an interrupted run loses only the conversations in
-flight, and a rerun continues where it stopped.
+flight, and a rerun continues where it stopped. Before a conversation starts,
+the run's spending is checked against its budget (``harness.run_cost``); once
+a cap is reached no new one starts, and the ones running finish. The run's
+cost ledger is written to ``cost.json`` at the end.
 """
 
 from __future__ import annotations
@@ -29,15 +32,19 @@ from rich.progress import (
 from rich.table import Table
 
 from button import __version__
+from button.budget import CostOptions
 from button.endpoints import EndpointConfig, Role
 from button.errors import ButtonError, RuntimeFailure, clip
+from button.ledger import Ledger
 from button.llm import ModelClient, open_models
+from button.prices import PriceBook
 from button.records import RecordWriter
 from button.redact import public_url
 from button.task import Task
 from button.trajectory import EndpointInfo, Trajectory, TrajectoryStatus, Usage
 from harness.assistant_loop import LoopSettings, run_conversation
 from harness.mcp_tools import ToolConnections, ToolSource
+from harness.run_cost import RunSpend
 from harness.run_dir import RunDir
 from simulator.user_agent import UserSimulator
 
@@ -63,6 +70,7 @@ class RunRequest:
     retry_errors: bool = False
     tool_cache: bool = True  # keep the in-process tool simulator's results in OUT/sim_cache.sqlite
     selected: list[str] | None = None  # the --task ids, if any
+    cost: CostOptions = field(default_factory=lambda: CostOptions(PriceBook()))  # prices, budget
 
     def manifest(self) -> dict[str, Any]:
         source = self.tool_source
@@ -98,6 +106,15 @@ class RunResult:
     trajectories: list[Trajectory]  # made by this invocation
     skipped: int  # already in the run directory
     wall_s: float
+    ledger: Ledger = field(default_factory=Ledger)  # the whole run's, as in cost.json
+    not_started: int = 0  # conversations a budget cap kept from starting
+    stopped: str | None = None  # the cap reached, in words
+
+    def budget_stop(self) -> str | None:
+        """Why conversations were left unstarted, or None when none were."""
+        if not self.not_started or self.stopped is None:
+            return None
+        return f"{self.stopped}; {self.not_started} conversations not started; rerun with a higher cap to continue"
 
     def count(self, status: TrajectoryStatus) -> int:
         return sum(1 for t in self.trajectories if t.status == status)
@@ -125,18 +142,29 @@ async def run_tasks(request: RunRequest, *, console: Console | None = None) -> R
             for trial in range(request.trials)
             if (task.id, trial) not in done
         ]
-        if todo:
+        costs = RunSpend(request.cost, run_dir.files, request.endpoints)
+        if todo and costs.reached() is None:
             async with (
                 open_models(list(request.endpoints.values())) as models,
                 _tool_side(request, models) as source_for,
                 ToolConnections(request.out / "mcp_server.log") as connections,
             ):
+                costs.models = models
                 with run_dir.writer() as writer, _progress(console, len(todo)) as progress:
                     worker = _Worker(
-                        request, run_dir.run_id, models, source_for, connections, writer, progress, made
+                        request, run_dir.run_id, models, source_for, connections, writer, progress, made, costs
                     )
                     await worker.run_all(todo)
-        return RunResult(request.out, made, len(done), time.monotonic() - started)
+        ledger = costs.write()
+        return RunResult(
+            request.out,
+            made,
+            len(done),
+            time.monotonic() - started,
+            ledger=ledger,
+            not_started=len(todo) - len(made),
+            stopped=costs.spend.stopped,
+        )
 
 
 @asynccontextmanager
@@ -173,6 +201,7 @@ class _Worker:
         writer: RecordWriter,
         progress: _RunProgress,
         made: list[Trajectory],
+        costs: RunSpend,
     ) -> None:
         self.request = request
         self.run_id = run_id
@@ -182,6 +211,7 @@ class _Worker:
         self.writer = writer
         self.progress = progress
         self.made = made
+        self.costs = costs
 
     async def run_all(self, todo: list[tuple[Task, int]]) -> None:
         queue: asyncio.Queue[tuple[Task, int]] = asyncio.Queue()
@@ -193,11 +223,12 @@ class _Worker:
                 group.create_task(self._drain(queue))
 
     async def _drain(self, queue: asyncio.Queue[tuple[Task, int]]) -> None:
-        while not queue.empty():
+        while not queue.empty() and self.costs.reached() is None:
             task, trial = queue.get_nowait()
             trajectory = await self.one(task, trial)
             self.writer.append(trajectory)
             self.made.append(trajectory)
+            self.costs.record(trajectory)
             self.progress.advance(trajectory)
 
     async def one(self, task: Task, trial: int) -> Trajectory:

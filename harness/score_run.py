@@ -26,6 +26,11 @@ that file is the journal of an unfinished judged scoring. The next scoring
 reuses the verdicts of the same judge model found in ``scores.jsonl`` and in
 the journal, so a killed scoring loses only the verdicts that were in flight.
 The journal is removed once ``scores.jsonl`` holds everything.
+
+A ``budget`` is asked before each new judgement starts; once it answers that a
+cap is reached, no judgement starts, those running finish into the journal,
+and the scoring ends with ``BudgetReached``, leaving the old ``scores.jsonl``
+in place: a rerun with a higher cap reuses every verdict in the journal.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from button.errors import RunFileError
+from button.errors import BudgetReached, RunFileError
 from button.records import RecordWriter, atomic_writer, iter_lines, iter_records
 from button.task import Task
 from button.taskfile import load_tasks
@@ -122,12 +127,14 @@ async def score_run(
     on_scored: Callable[[Score], None] | None = None,
     on_written: OnWritten | None = None,
     on_duplicate: Callable[[Duplicate], None] | None = None,
+    budget: Callable[[], str | None] | None = None,
 ) -> int:
     """Score every trajectory of ``run`` and replace its ``scores.jsonl``; the number scored.
 
     ``on_scored`` is called as each score is complete (verdicts finish in any
     order), ``on_written`` with each score and its trajectory's status in file
     order, ``on_duplicate`` for each line whose trajectory id was seen before.
+    ``budget`` says which cap is reached (None: none), before each new judgement.
     """
     reuse = earlier_verdicts(run.scores, judge_model) if judge and judge_model else {}
     journal = partial_path(run.scores)
@@ -140,6 +147,9 @@ async def score_run(
     async def verdict_for(pending: _Pending, trajectory: Trajectory, judge: Judge) -> None:
         nonlocal writer
         async with limit:
+            reached = budget() if budget is not None else None
+            if reached is not None:
+                raise BudgetReached(f"{reached}; no new judgement started", where=str(run.scores))
             verdict = await judge(trajectory, tasks.by_id.get(trajectory.task_id))
         apply_verdict(pending.score, verdict)
         if writer is None:
@@ -200,6 +210,10 @@ async def score_run(
             await flush(out, 0)
             if not first_line:
                 raise RunFileError("no trajectories yet", where=str(run.trajectories))
+    except BudgetReached:
+        # what started finishes into the journal; the rest never starts
+        await asyncio.gather(*(p.verdict for p in window if p.verdict is not None), return_exceptions=True)
+        raise
     finally:
         running = [p.verdict for p in window if p.verdict is not None]
         for future in running:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags
 from button.errors import ConfigError
 
@@ -19,6 +20,11 @@ examples:
 Work is kept in OUT.work/ (one JSONL file per stage and manifest.json); rerun the
 same command to resume, --force-new to start again. The result loads with
 `button tasks validate OUT`.
+
+OUT.work/cost.json is the synthesis's cost ledger, summed over its recorded rows.
+--budget-usd/--budget-tokens cap it: once reached, no new row starts, the running
+ones finish and are kept, OUT is not written and synth exits 3; rerun with a higher
+cap to continue.
 """
 
 
@@ -70,6 +76,7 @@ def register(subparsers: Any) -> None:
         "derived from it and the row, so a resumed row is asked exactly as before (default 0)",
     )
     parser.add_argument("--force-new", action="store_true", help="discard OUT.work/ and start afresh")
+    add_cost_flags(parser, "row")
     add_endpoint_flags(parser, Role.SYNTH)
     parser.set_defaults(handler=synth_command)
 
@@ -115,6 +122,8 @@ async def _synth(args: argparse.Namespace) -> int:
         force_new=args.force_new,
     )
     console = Console(stderr=True, highlight=False)
-    result = await synthesize(config, console)
+    result = await synthesize(config, console, cost_options(args))
     print_report(console, result, config.out)
+    if result.stopped is not None:
+        raise result.stopped
     return 0

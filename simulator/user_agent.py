@@ -79,7 +79,12 @@ class UserSimulator:
         ]
         missing: list[str] = []
         for attempt in range(1, self.attempts + 1):
-            value, cost = await self.model.complete_json(messages, TURN_SCHEMA, name="user_turn")
+            try:
+                value, cost = await self.model.complete_json(messages, TURN_SCHEMA, name="user_turn")
+            except StructuredOutputError as error:
+                usage.add(error.usage or Usage())
+                error.usage = usage  # the whole turn's cost
+                raise
             usage.add(cost)
             text = value["message"].strip()
             if not text:
@@ -104,10 +109,12 @@ class UserSimulator:
                 note=f"opening is the task instruction: {self.attempts} model openings left out "
                 + ", ".join(missing),
             )
-        raise StructuredOutputError(
+        failure = StructuredOutputError(
             f"the user simulator gave an empty message {self.attempts} times",
             where=f"user model {self.model.model!r}",
         )
+        failure.usage = usage
+        raise failure
 
 
 def task_details(task: Task) -> list[str]:

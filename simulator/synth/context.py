@@ -1,16 +1,32 @@
-"""What every stage shares: the synth model behind a concurrency bound, prompt files, drops."""
+"""What every stage shares: the synth model behind a concurrency bound, prompt files, drops,
+and what each row's calls cost.
+
+A row starts with its first model call. Before that call the context asks
+its ``budget`` whether a cap is reached; if so the row does not start
+(``NotStarted``), while rows that have started go on to the end."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from importlib import resources
 from string import Template
 from typing import Any
 
+from button.errors import StructuredOutputError
 from button.llm import ModelClient
+from button.trajectory import Usage
 
 PROMPT_PREFIX = "synth_"
+
+
+class NotStarted(Exception):
+    """A row was not started: a budget cap is reached (``reason`` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Dropped(Exception):
@@ -57,22 +73,44 @@ def row_seed(seed: int, row: str, prompt: str) -> int:
 class SynthContext:
     """The synth model, asked through prompt files with a bound on calls in flight."""
 
-    def __init__(self, client: ModelClient, concurrency: int, seed: int = 0) -> None:
+    def __init__(
+        self,
+        client: ModelClient,
+        concurrency: int,
+        seed: int = 0,
+        budget: Callable[[], str | None] | None = None,
+    ) -> None:
         self.client = client
         self.seed = seed
+        self.budget = budget  # which cap is reached, or None
         self._slots = asyncio.Semaphore(concurrency)
+        self._rows: dict[str, Usage] = {}  # started rows of the running stage -> their usage
+
+    def take_usage(self, row: str) -> Usage | None:
+        """What ``row``'s calls cost (None: it made none); the row is done with."""
+        return self._rows.pop(row, None)
 
     async def ask(self, row: str, prompt: str, schema: dict[str, Any], **values: str) -> Any:
         """A JSON value valid against ``schema``, sampled with ``row``'s seed; the
         schema's title names the prompt."""
         titled = {"title": f"{PROMPT_PREFIX}{prompt}", **schema}
         async with self._slots:
-            value, _usage = await self.client.complete_json(
-                prompt_messages(prompt, **values),
-                titled,
-                name=f"{PROMPT_PREFIX}{prompt}",
-                seed=row_seed(self.seed, row, prompt),
-            )
+            if row not in self._rows:
+                reached = self.budget() if self.budget is not None else None
+                if reached is not None:
+                    raise NotStarted(reached)
+                self._rows[row] = Usage()
+            try:
+                value, usage = await self.client.complete_json(
+                    prompt_messages(prompt, **values),
+                    titled,
+                    name=f"{PROMPT_PREFIX}{prompt}",
+                    seed=row_seed(self.seed, row, prompt),
+                )
+            except StructuredOutputError as error:
+                self._rows[row].add(error.usage or Usage())
+                raise
+        self._rows[row].add(usage)
         return value
 
 

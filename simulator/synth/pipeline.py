@@ -1,5 +1,11 @@
 """The synthesis driver: runs the seven stages in order through the stage store
-and writes the kept tasks to the output task file."""
+and writes the kept tasks to the output task file.
+
+The work dir's cost ledger (``OUT.work/cost.json``) is the sum of what its
+recorded rows cost, so a resumed synthesis counts each row once. When a budget
+cap keeps rows from starting, the stages stop there, the task file is not
+written, and the result carries the ``BudgetReached`` to end the command with.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,17 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from button.budget import CostOptions, Spend, clients_ledger
 from button.endpoints import EndpointConfig
+from button.errors import BudgetReached
+from button.ledger import COST_FILE, Ledger, write_ledger
 from button.llm import open_models
+from button.prices import PriceBook
 from button.records import write_atomically
+from button.redact import public_url
 from button.task import Strategy
 from button.taskfile import file_sha256
+from button.trajectory import Usage
 from simulator.synth import (
     atomic,
     atomic_verify,
@@ -73,15 +85,20 @@ class SynthResult:
     tasks: list[Item]
     reports: list[StageReport]
     requests: int
+    ledger: Ledger  # the work dir's, as in cost.json
+    stopped: BudgetReached | None = None  # a cap kept rows from starting; the task file is not written
 
 
-async def synthesize(config: SynthConfig, console: Console) -> SynthResult:
+async def synthesize(config: SynthConfig, console: Console, cost: CostOptions | None = None) -> SynthResult:
     if config.scenarios_file is not None:
         first = scenarios.file_inputs(scenarios.read_scenarios(config.scenarios_file))
     elif config.conversations_file is not None:
         first = conversations.conversation_inputs(conversations.read_conversations(config.conversations_file))
     else:
         first = scenarios.generation_inputs(config.n_scenarios, config.seed)
+    cost = cost or CostOptions(PriceBook())
+    endpoint = config.endpoint
+    cost.require_prices([(endpoint.role.value, endpoint.model or "", endpoint.base_url or "")])
     store = StageStore(config.work_dir, config.manifest(), force_new=config.force_new)
     progress = Progress(
         TextColumn("{task.description:<34}"),
@@ -90,22 +107,40 @@ async def synthesize(config: SynthConfig, console: Console) -> SynthResult:
         TimeElapsedColumn(),
         console=console,
     )
+    stopped: BudgetReached | None = None
+    tasks: list[Item] = []
     try:
+        earlier = _ledger(config, *store.recorded_usage())
         async with open_models([config.endpoint]) as models:
             client = models[config.endpoint.role]
-            ctx = SynthContext(client, config.concurrency, config.seed)
-            runner = StageRunner(store, progress)
+            spend = Spend(cost, earlier, lambda: clients_ledger(models))
+            ctx = SynthContext(client, config.concurrency, config.seed, spend.reached)
+            runner = StageRunner(store, progress, ctx)
             with progress:
-                tasks = await _stages(config, ctx, runner, first)
+                try:
+                    tasks = await _stages(config, ctx, runner, first)
+                except BudgetReached as reached:
+                    stopped = reached
             requests = client.usage.requests
         # Still holding the work dir's lock: no other synth writes OUT meanwhile.
-        _write_tasks(config.out, tasks)
+        if stopped is None:
+            _write_tasks(config.out, tasks)
         reports = runner.reports
         report = json.dumps([r.as_json() for r in reports], indent=2) + "\n"
         write_atomically(config.work_dir / "report.json", report)
+        ledger = cost.prices.priced(_ledger(config, *store.recorded_usage()))
+        write_ledger(config.work_dir / COST_FILE, ledger)
     finally:
         store.close()
-    return SynthResult(tasks=tasks, reports=reports, requests=requests)
+    return SynthResult(tasks=tasks, reports=reports, requests=requests, ledger=ledger, stopped=stopped)
+
+
+def _ledger(config: SynthConfig, rows: int, usage: Usage) -> Ledger:
+    """The ledger of ``rows`` synthesis rows that cost ``usage``."""
+    endpoint = config.endpoint
+    ledger = Ledger(synth_rows=rows)
+    ledger.add(endpoint.role.value, endpoint.model or "", usage, public_url(endpoint.base_url or ""))
+    return ledger
 
 
 async def _stages(

@@ -1,4 +1,4 @@
-"""The end-of-run report: per stage, rows in, kept, dropped, and why."""
+"""The end-of-run report: per stage, rows in, kept, dropped, and why; then the cost ledger."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+from button.cost_table import cost_table
+from button.ledger import COST_FILE
 
 if TYPE_CHECKING:
     from simulator.synth.pipeline import SynthResult
@@ -18,6 +21,8 @@ def print_report(console: Console, result: SynthResult, out: Path) -> None:
         table.add_column(column, justify="right" if column in {"in", "kept", "dropped"} else "left")
     for report in result.reports:
         why = ", ".join(f"{reason} ×{count}" for reason, count in report.dropped.most_common())
+        if report.not_started:
+            why = ", ".join(filter(None, [why, f"not started (budget) ×{report.not_started}"]))
         table.add_row(
             report.title,
             str(report.inputs),
@@ -28,7 +33,10 @@ def print_report(console: Console, result: SynthResult, out: Path) -> None:
         )
     console.print(table)
     console.print(f"model requests this run: {result.requests}")
-    if result.tasks:
+    console.print(cost_table(result.ledger, str(out.with_name(out.name + ".work") / COST_FILE)))
+    if result.stopped is not None:
+        console.print(f"not written: {out} (the budget stopped the synthesis)", markup=False)
+    elif result.tasks:
         console.print(f"wrote {len(result.tasks)} tasks to {out}")
     else:
         console.print(f"[yellow]no task survived[/]; wrote an empty {out} (see the report above)")

@@ -1,6 +1,8 @@
 """Runs one stage over its inputs: skips finished rows, bounds nothing itself
-(the model calls are bounded in ``SynthContext``), records every row, and
-counts what it kept and dropped, and why."""
+(the model calls are bounded in ``SynthContext``), records every row with what
+its calls cost, and counts what it kept and dropped, and why. Rows a budget
+cap kept from starting are not recorded: the stage ends with
+``BudgetReached`` once the started ones are done."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from typing import Any
 
 from rich.progress import Progress
 
-from button.errors import StructuredOutputError
-from simulator.synth.context import Dropped
+from button.errors import BudgetReached, StructuredOutputError
+from simulator.synth.context import Dropped, NotStarted, SynthContext
 from simulator.synth.store import Record, StageStore
 
 Item = dict[str, Any]
@@ -41,6 +43,7 @@ class StageReport:
     inputs: int = 0
     kept: int = 0
     reused: int = 0  # rows finished by an earlier run
+    not_started: int = 0  # rows a budget cap kept from starting
     dropped: Counter[str] = field(default_factory=Counter)
 
     def as_json(self) -> dict[str, Any]:
@@ -50,14 +53,16 @@ class StageReport:
             "kept": self.kept,
             "dropped": sum(self.dropped.values()),
             "reused": self.reused,
+            "not_started": self.not_started,
             "why": dict(self.dropped.most_common()),
         }
 
 
 class StageRunner:
-    def __init__(self, store: StageStore, progress: Progress) -> None:
+    def __init__(self, store: StageStore, progress: Progress, ctx: SynthContext | None = None) -> None:
         self.store = store
         self.progress = progress
+        self.ctx = ctx  # where each row's cost is counted
         self.reports: list[StageReport] = []
 
     async def run(self, stage: Stage, inputs: list[tuple[str, Item]]) -> list[tuple[str, Item]]:
@@ -83,6 +88,8 @@ class StageRunner:
                 if done is not None and done.kept:
                     stage.postcheck(key, done.data)
 
+        stopped: list[str] = []
+
         async def one(key: str, item: Item) -> None:
             try:
                 data = await stage.work(key, item)
@@ -94,6 +101,10 @@ class StageRunner:
                 record = Record(key, reason=dropped.reason, detail=dropped.detail)
             except StructuredOutputError as error:
                 record = Record(key, reason="model output invalid", detail=error.what)
+            except NotStarted as cap:
+                stopped.append(cap.reason)
+                return
+            record.usage = self.ctx.take_usage(key) if self.ctx is not None else None
             log.append(record)
             self.progress.advance(bar)
 
@@ -105,6 +116,12 @@ class StageRunner:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        if stopped:
+            report.not_started = len(stopped)
+            raise BudgetReached(
+                f"{stopped[0]}; {len(stopped)} rows of stage '{stage.title}' not started",
+                where=str(self.store.work_dir),
+            )
         kept: list[tuple[str, Item]] = []
         for key, _ in inputs:
             record = log.done[key]

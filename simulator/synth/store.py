@@ -1,7 +1,8 @@
 """The resumable stage store: one JSONL file of records per stage in a work dir.
 
 Every finished row (kept or dropped) is one record keyed by the row's key, so a
-rerun skips it. ``manifest.json`` holds the config; a changed config refuses to
+rerun skips it; it also holds the tokens its model calls cost, so the work
+dir's cost ledger is the sum over its records (``StageStore.recorded_usage``). ``manifest.json`` holds the config; a changed config refuses to
 resume unless the caller starts afresh. The work dir is locked
 (``button.locks``) while a store is open, so two syntheses never share it.
 """
@@ -15,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from button.errors import ConfigError, RunFileError
 from button.locks import LOCK_FILE, directory_lock
 from button.records import RecordWriter, iter_lines
+from button.trajectory import Usage
 
 
 @dataclass
@@ -28,13 +32,15 @@ class Record:
     data: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     detail: str = ""
+    usage: Usage | None = None  # what the row's model calls cost (None: it made none)
 
     @property
     def kept(self) -> bool:
         return self.reason is None
 
     def as_json(self) -> dict[str, Any]:
-        return {"key": self.key, "reason": self.reason, "detail": self.detail, "data": self.data}
+        found = {"key": self.key, "reason": self.reason, "detail": self.detail, "data": self.data}
+        return found if self.usage is None else {**found, "usage": self.usage.model_dump()}
 
 
 class StageLog:
@@ -51,6 +57,7 @@ class StageLog:
                         data=value.get("data") or {},
                         reason=value.get("reason"),
                         detail=value.get("detail") or "",
+                        usage=_usage(value.get("usage")),
                     )
         self._writer = RecordWriter(path)
 
@@ -95,6 +102,17 @@ class StageStore:
             where = str(error.filename or manifest)
             raise RunFileError(f"cannot use the work dir: {error.strerror or error}", where=where) from error
 
+    def recorded_usage(self) -> tuple[int, Usage]:
+        """The rows recorded in every stage log so far that made model calls, and their usage."""
+        rows, usage = 0, Usage()
+        for path in sorted(self.work_dir.glob("*.jsonl")):
+            for _, value, _problem in iter_lines(path):
+                found = _usage((value or {}).get("usage"))
+                if found is not None:
+                    rows += 1
+                    usage.add(found)
+        return rows, usage
+
     def log(self, stage: str) -> StageLog:
         if stage not in self._logs:
             self._logs[stage] = StageLog(self.work_dir / f"{stage}.jsonl")
@@ -104,6 +122,13 @@ class StageStore:
         for log in self._logs.values():
             log.close()
         self._lock.close()
+
+
+def _usage(value: Any) -> Usage | None:
+    try:
+        return Usage.model_validate(value) if isinstance(value, dict) else None
+    except ValidationError:
+        return None
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -4,7 +4,9 @@ For deterministic tests of loop logic (and the throughput benchmark): a
 ``responder`` turns each request body into a ``Reply``, the server waits
 ``latency_s`` and answers as an OpenAI endpoint would (or with an HTTP error).
 Replies must depend only on the request, since conversations interleave.
-Runs in a thread, so it serves in-process code and subprocesses alike.
+Runs in a thread, so it serves in-process code and subprocesses alike. Every
+answer reports a known usage (a quarter of the prompt's characters as prompt
+tokens, a third of those as cached, 7 completion tokens), kept in ``usage``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class ScriptedOpenAI:
         self.latency_s = latency_s
         self.model = model
         self.requests: list[dict[str, Any]] = []
+        self.usage: list[dict[str, Any]] = []  # the usage reported in each answer
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -123,6 +126,14 @@ class ScriptedOpenAI:
                 for i, (n, a) in enumerate(reply.tool_calls)
             ]
         prompt_tokens = sum(len(str(m.get("content") or "")) for m in body["messages"]) // 4
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": 7,
+            "total_tokens": prompt_tokens + 7,
+            "prompt_tokens_details": {"cached_tokens": prompt_tokens // 3},
+        }
+        with self._lock:
+            self.usage.append(usage)
         return 200, {
             "id": f"chatcmpl-{number}",
             "object": "chat.completion",
@@ -135,11 +146,7 @@ class ScriptedOpenAI:
                     "finish_reason": "tool_calls" if reply.tool_calls else "stop",
                 }
             ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": 7,
-                "total_tokens": prompt_tokens + 7,
-            },
+            "usage": usage,
         }
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

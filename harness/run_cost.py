@@ -1,0 +1,128 @@
+"""The cost ledger of a run directory, and what a ``button run`` spends against its budget.
+
+A run's ledger (``cost.json``) is worked out from its records, never kept as
+a running total: each conversation in ``trajectories.jsonl`` (its usage per
+role, priced by the endpoint it records for that role; the tool role's usage
+is what the tool server reported in each result's ``_meta.button.usage``)
+plus each judge verdict in ``scores.jsonl`` and in the journal of an
+unfinished scoring. So a resumed run, a retried error or a rescoring counts
+every recorded conversation and verdict exactly once, and the ledgers of
+shards add up to the ledger of the whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ValidationError
+
+from button.budget import CostOptions, Spend, clients_ledger
+from button.endpoints import EndpointConfig, Role
+from button.ledger import COST_FILE, Ledger, sum_ledgers, write_ledger
+from button.records import iter_lines
+from button.trajectory import EndpointInfo, JudgeVerdict, Trajectory, Usage
+from harness.run_dir import RunFiles
+from harness.score_run import partial_path
+
+if TYPE_CHECKING:
+    from button.llm import ModelClient
+
+
+class _Spent(BaseModel):
+    """What the ledger reads of a trajectory line (the messages are skipped, not parsed)."""
+
+    usage: dict[str, Usage] = {}
+    endpoints: dict[str, EndpointInfo] = {}
+
+
+class _Judged(BaseModel):
+    """What the ledger reads of a score line."""
+
+    trajectory_id: str
+    judge: JudgeVerdict | None = None
+
+
+def add_conversation(ledger: Ledger, usage: dict[str, Usage], endpoints: dict[str, EndpointInfo]) -> None:
+    ledger.conversations += 1
+    for role, used in usage.items():
+        endpoint = endpoints.get(role) or EndpointInfo(model="", base_url="")
+        ledger.add(role, endpoint.model, used, endpoint.base_url)
+
+
+def add_verdict(ledger: Ledger, verdict: JudgeVerdict) -> None:
+    ledger.judgements += 1
+    ledger.add(Role.JUDGE.value, verdict.model, verdict.usage, verdict.base_url)
+
+
+def conversations_ledger(trajectories: Path) -> Ledger:
+    """Every conversation recorded in ``trajectories`` (a bad line is left to the reader that
+    needs it to say so)."""
+    ledger = Ledger()
+    if not trajectories.exists():
+        return ledger
+    for _, value, _ in iter_lines(trajectories):
+        try:
+            spent = _Spent.model_validate(value)
+        except ValidationError:
+            continue
+        add_conversation(ledger, spent.usage, spent.endpoints)
+    return ledger
+
+
+def verdicts_ledger(scores: Path) -> Ledger:
+    """The judge verdicts recorded in ``scores`` and in its journal (the journal's verdict of a
+    trajectory is the newer one)."""
+    verdicts: dict[str, JudgeVerdict] = {}
+    for path in (scores, partial_path(scores)):
+        if not path.exists():
+            continue
+        for _, value, _ in iter_lines(path):
+            try:
+                judged = _Judged.model_validate(value)
+            except ValidationError:
+                continue
+            if judged.judge is not None:
+                verdicts[judged.trajectory_id] = judged.judge
+    ledger = Ledger()
+    for verdict in verdicts.values():
+        add_verdict(ledger, verdict)
+    return ledger
+
+
+def cost_file(run: RunFiles) -> Path:
+    return run.folder / COST_FILE
+
+
+class RunSpend:
+    """The cost side of one ``button run``: the run's ledger before it (``earlier``), the
+    conversations it records (``made``), and its ``Spend`` against the budget, which also sees
+    the requests of conversations still running (the clients count every request)."""
+
+    def __init__(self, options: CostOptions, run: RunFiles, endpoints: dict[Role, EndpointConfig]) -> None:
+        self.options = options
+        self.run = run
+        self.earlier = sum_ledgers(conversations_ledger(run.trajectories), verdicts_ledger(run.scores))
+        self.made = Ledger()
+        self.models: dict[Role, ModelClient] = {}  # set once the models are open
+        self.spend = Spend(options, self.earlier, self._live)
+        used = [(role.value, config.model or "", config.base_url or "") for role, config in endpoints.items()]
+        options.require_prices([*used, *((line.role, line.model, line.base_url) for line in self.earlier.lines)])
+
+    def reached(self) -> str | None:
+        return self.spend.reached()
+
+    def record(self, trajectory: Trajectory) -> None:
+        add_conversation(self.made, trajectory.usage, trajectory.endpoints)
+
+    def write(self) -> Ledger:
+        """The run's whole ledger, priced and written to ``cost.json``."""
+        ledger = self.options.prices.priced(sum_ledgers(self.earlier, self.made))
+        write_ledger(cost_file(self.run), ledger)
+        return ledger
+
+    def _live(self) -> Ledger:
+        live = clients_ledger(self.models)
+        if Role.TOOL not in self.models:  # another MCP server's simulator: known once reported
+            live.lines += [line.model_copy() for line in self.made.lines if line.role == Role.TOOL.value]
+        return live
