@@ -91,7 +91,9 @@ def clients_ledger(clients: dict[Role, ModelClient]) -> Ledger:
     """What ``clients`` have used so far (each counts every request it made)."""
     ledger = Ledger()
     for role, client in clients.items():
-        ledger.add(role.value, client.model, client.usage, "" if client.config.embedded else client.info.base_url)
+        ledger.add(
+            role.value, client.model, client.usage, "" if client.config.embedded else client.info.base_url
+        )
     return ledger
 
 

@@ -11,7 +11,10 @@ from button.ledger import Ledger
 def cost_table(ledger: Ledger, where: str) -> Table:
     """One row per role and model, then the total; ``where`` names the ledger's file."""
     table = Table(
-        title=f"cost of {covered(ledger)} ({where})", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        title=f"cost of {covered(ledger)} ({where})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     table.add_column("role")
     table.add_column("model", overflow="fold")

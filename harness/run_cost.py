@@ -107,7 +107,9 @@ class RunSpend:
         self.models: dict[Role, ModelClient] = {}  # set once the models are open
         self.spend = Spend(options, self.earlier, self._live)
         used = [(role.value, config.model or "", config.base_url or "") for role, config in endpoints.items()]
-        options.require_prices([*used, *((line.role, line.model, line.base_url) for line in self.earlier.lines)])
+        options.require_prices(
+            [*used, *((line.role, line.model, line.base_url) for line in self.earlier.lines)]
+        )
 
     def reached(self) -> str | None:
         return self.spend.reached()

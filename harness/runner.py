@@ -152,10 +152,19 @@ async def run_tasks(request: RunRequest, *, console: Console | None = None) -> R
                 costs.models = models
                 with run_dir.writer() as writer, _progress(console, len(todo)) as progress:
                     worker = _Worker(
-                        request, run_dir.run_id, models, source_for, connections, writer, progress, made, costs
+                        request,
+                        run_dir.run_id,
+                        models,
+                        source_for,
+                        connections,
+                        writer,
+                        progress,
+                        made,
+                        costs,
                     )
                     await worker.run_all(todo)
         ledger = costs.write()
+        stopped = costs.spend.stopped and (request.cost.budget.reached(ledger) or costs.spend.stopped)
         return RunResult(
             request.out,
             made,
@@ -163,7 +172,7 @@ async def run_tasks(request: RunRequest, *, console: Console | None = None) -> R
             time.monotonic() - started,
             ledger=ledger,
             not_started=len(todo) - len(made),
-            stopped=costs.spend.stopped,
+            stopped=stopped,  # said with what the run spent in the end
         )
 
 
