@@ -23,7 +23,7 @@ from button.ledger import COST_FILE, Ledger, sum_ledgers, write_ledger
 from button.records import iter_lines
 from button.trajectory import EndpointInfo, JudgeVerdict, Trajectory, Usage
 from harness.run_dir import RunFiles
-from harness.score_run import partial_path
+from harness.score_run import earlier_verdicts
 
 if TYPE_CHECKING:
     from button.llm import ModelClient
@@ -34,13 +34,6 @@ class _Spent(BaseModel):
 
     usage: dict[str, Usage] = {}
     endpoints: dict[str, EndpointInfo] = {}
-
-
-class _Judged(BaseModel):
-    """What the ledger reads of a score line."""
-
-    trajectory_id: str
-    judge: JudgeVerdict | None = None
 
 
 def add_conversation(ledger: Ledger, usage: dict[str, Usage], endpoints: dict[str, EndpointInfo]) -> None:
@@ -73,19 +66,8 @@ def conversations_ledger(trajectories: Path) -> Ledger:
 def verdicts_ledger(scores: Path) -> Ledger:
     """The judge verdicts recorded in ``scores`` and in its journal (the journal's verdict of a
     trajectory is the newer one)."""
-    verdicts: dict[str, JudgeVerdict] = {}
-    for path in (scores, partial_path(scores)):
-        if not path.exists():
-            continue
-        for _, value, _ in iter_lines(path):
-            try:
-                judged = _Judged.model_validate(value)
-            except ValidationError:
-                continue
-            if judged.judge is not None:
-                verdicts[judged.trajectory_id] = judged.judge
     ledger = Ledger()
-    for verdict in verdicts.values():
+    for verdict in earlier_verdicts(scores, None).values():
         add_verdict(ledger, verdict)
     return ledger
 

@@ -92,8 +92,9 @@ def partial_path(scores: Path) -> Path:
     return scores.with_name(scores.name + ".partial")
 
 
-def earlier_verdicts(scores: Path, model: str) -> dict[str, JudgeVerdict]:
-    """Trajectory id -> a verdict of judge ``model`` from an earlier or interrupted scoring."""
+def earlier_verdicts(scores: Path, model: str | None) -> dict[str, JudgeVerdict]:
+    """Trajectory id -> a verdict of judge ``model`` (None: of any judge) from an earlier or
+    interrupted scoring (the journal's, the newer, wins)."""
     verdicts: dict[str, JudgeVerdict] = {}
     for path in (scores, partial_path(scores)):
         if not path.exists():
@@ -103,7 +104,7 @@ def earlier_verdicts(scores: Path, model: str) -> dict[str, JudgeVerdict]:
                 score = Score.model_validate(value)
             except ValidationError:
                 continue
-            if score.judge is not None and score.judge.model == model:
+            if score.judge is not None and model in {None, score.judge.model}:
                 verdicts[score.trajectory_id] = score.judge
     return verdicts
 

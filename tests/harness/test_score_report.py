@@ -229,7 +229,7 @@ def test_a_scoring_that_stops_keeps_the_old_scores(run: Path, capsys: pytest.Cap
     assert f"error: {run / 'trajectories.jsonl'}:{len(TRAJECTORIES) + 1}: task 'no.such.task'" in err
     assert (run / "scores.jsonl").read_bytes() == before
     assert sorted(p.name for p in run.iterdir()) == sorted(
-        [*(p.name for p in SCORING.iterdir()), "scores.jsonl"]
+        [*(p.name for p in SCORING.iterdir()), "scores.jsonl", "cost.json"]  # cost.json: the first scoring's
     )
 
 

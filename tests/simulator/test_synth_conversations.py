@@ -108,7 +108,7 @@ def test_extraction_feeds_the_pipeline_and_resumes(tmp_path: Path) -> None:
     stages = report(tmp_path)
     assert list(stages)[:2] == ["extract", "scenarios"]
     assert stages["extract"] | {"why": None} == {
-        "stage": "extract", "in": 5, "kept": 4, "dropped": 1, "reused": 3, "why": None,
+        "stage": "extract", "in": 5, "kept": 4, "dropped": 1, "reused": 3, "not_started": 0, "why": None,
     }  # fmt: skip
     assert stages["extract"]["why"] == {"no user message": 1}
     assert stages["scenarios"]["in"] == 4 and stages["scenarios"]["kept"] == 4
