@@ -32,14 +32,24 @@ def cost_table(ledger: Ledger, where: str) -> Table:
             "unknown" if line.usd is None else money(line.usd),
             line.price,
         )
-    table.add_row("total", "", "", "", "", f"{ledger.tokens:,} tokens", total_money(ledger), "")
+    unpriced = f"+ {ledger.unpriced_tokens:,} tokens at no known price" if ledger.unpriced_tokens else ""
+    table.add_row(
+        "total",
+        "",
+        f"{sum(line.requests for line in ledger.lines):,}",
+        f"{sum(line.prompt_tokens for line in ledger.lines):,}",
+        f"{sum(line.cached_tokens for line in ledger.lines):,}",
+        f"{sum(line.completion_tokens for line in ledger.lines):,}",
+        money(ledger.usd),
+        unpriced,
+    )
     return table
 
 
 def covered(ledger: Ledger) -> str:
     """What the ledger counts, e.g. "12 conversations, 12 judgements"."""
     parts = [
-        f"{count:,} {noun if count == 1 else noun + 's'}"
+        counted(count, noun)
         for count, noun in (
             (ledger.conversations, "conversation"),
             (ledger.judgements, "judgement"),
@@ -50,11 +60,9 @@ def covered(ledger: Ledger) -> str:
     return ", ".join(parts) or "no recorded work"
 
 
-def total_money(ledger: Ledger) -> str:
-    """The known money, and what is left out of it."""
-    if ledger.unpriced_tokens:
-        return f"{money(ledger.usd)} + {ledger.unpriced_tokens:,} tokens at no known price"
-    return money(ledger.usd)
+def counted(count: int, noun: str) -> str:
+    """ "1 conversation", "3 conversations"."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
 
 
 def money(usd: float) -> str:

@@ -99,7 +99,7 @@ class PriceBook:
             return Decimal(0), "embedded model: no charge"
         found = self._lookup(line.model, line.base_url)
         if found is None:
-            return None, f"unknown: no price for {line.model!r}; give one with --prices FILE"
+            return None, "unknown: no known price; give one with --prices FILE"
         return _genai_cost(line, found.url), found.label
 
     def _lookup(self, model: str, base_url: str) -> _Found | None:

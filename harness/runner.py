@@ -33,6 +33,7 @@ from rich.table import Table
 
 from button import __version__
 from button.budget import CostOptions
+from button.cost_table import counted
 from button.endpoints import EndpointConfig, Role
 from button.errors import ButtonError, RuntimeFailure, clip
 from button.ledger import Ledger
@@ -114,7 +115,8 @@ class RunResult:
         """Why conversations were left unstarted, or None when none were."""
         if not self.not_started or self.stopped is None:
             return None
-        return f"{self.stopped}; {self.not_started} conversations not started; rerun with a higher cap to continue"
+        left = counted(self.not_started, "conversation")
+        return f"{self.stopped}; {left} not started; rerun with a higher cap to continue"
 
     def count(self, status: TrajectoryStatus) -> int:
         return sum(1 for t in self.trajectories if t.status == status)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from button.cost_table import counted
 from button.errors import BudgetReached, StructuredOutputError
 from simulator.synth.context import Dropped, NotStarted, SynthContext
 from simulator.synth.store import Record, StageStore
@@ -119,7 +120,7 @@ class StageRunner:
         if stopped:
             report.not_started = len(stopped)
             raise BudgetReached(
-                f"{stopped[0]}; {len(stopped)} rows of stage '{stage.title}' not started",
+                f"{stopped[0]}; {counted(len(stopped), 'row')} of stage '{stage.title}' not started",
                 where=str(self.store.work_dir),
             )
         kept: list[tuple[str, Item]] = []
