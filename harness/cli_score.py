@@ -131,13 +131,11 @@ def row_limit(args: argparse.Namespace) -> int | None:
 async def _score(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from button.budget import Spend, clients_ledger
     from button.errors import BudgetReached, ConfigError
-    from button.ledger import Ledger, sum_ledgers, write_ledger
     from button.llm import open_models
     from button.records import count_lines
     from harness.judge import judge
-    from harness.run_cost import add_verdict, conversations_ledger, cost_file, verdicts_ledger
+    from harness.run_cost import ScoreSpend, cost_file
     from harness.run_dir import locate_run, tasks_file_of
     from harness.score_report import Report, write_json
     from harness.score_rows import RowSink, Show
@@ -155,12 +153,7 @@ async def _score(args: argparse.Namespace) -> int:
     usage = Usage()
     duplicates = Duplicates()
     configs = [endpoint_from_args(args, Role.JUDGE)] if judge_requested(args) else []
-    cost = cost_options(args)
-    conversations = conversations_ledger(run.trajectories)
-    earlier = sum_ledgers(conversations, verdicts_ledger(run.scores))
-    judged = Ledger()  # the verdicts of the new scores.jsonl
-    used = [(c.role.value, c.model or "", c.base_url or "") for c in configs]
-    cost.require_prices([*used, *((line.role, line.model, line.base_url) for line in earlier.lines)])
+    costs = ScoreSpend(cost_options(args), run, configs[0] if configs else None)
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with RowSink(Show(args.show)) as rows:
 
@@ -169,11 +162,11 @@ async def _score(args: argparse.Namespace) -> int:
             rows.add(score, status)
             if score.judge is not None:
                 usage.add(score.judge.usage)
-                add_verdict(judged, score.judge)
+            costs.written(score)
 
         async with open_models(configs) as models:
             client = models.get(Role.JUDGE)
-            spend = Spend(cost, earlier, lambda: clients_ledger(models))
+            costs.models = models
             if client is not None:
                 columns.insert(3, TextColumn("{task.fields[tokens]:,} judge tokens"))
             with Progress(*columns, console=stderr) as progress:
@@ -197,18 +190,18 @@ async def _score(args: argparse.Namespace) -> int:
                         on_scored=advance,
                         on_written=written,
                         on_duplicate=duplicate,
-                        budget=spend.reached if cost.budget.capped else None,
+                        budget=costs.budget,
+                        on_read=costs.read,
                     )
                 except BudgetReached:
-                    # the old scores stay; the verdicts made are in the journal
-                    ledger = cost.prices.priced(sum_ledgers(conversations, verdicts_ledger(run.scores)))
-                    write_ledger(cost_file(run), ledger)
+                    ledger = costs.write(
+                        stopped=True
+                    )  # the old scores stay; the new verdicts are in the journal
                     if not args.json:
                         print_cost(ledger, str(cost_file(run)))
                     raise
         duplicates.warn(run.trajectories)
-        ledger = cost.prices.priced(sum_ledgers(conversations, judged))
-        write_ledger(cost_file(run), ledger)
+        ledger = costs.write()
         report = Report(summaries, rows, usage, scored, duplicates.total)
         if args.json:
             head = {

@@ -12,6 +12,7 @@ shards add up to the ledger of the whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from button.budget import CostOptions, Spend, clients_ledger
 from button.endpoints import EndpointConfig, Role
 from button.ledger import COST_FILE, Ledger, sum_ledgers, write_ledger
 from button.records import iter_lines
-from button.trajectory import EndpointInfo, JudgeVerdict, Trajectory, Usage
+from button.trajectory import EndpointInfo, JudgeVerdict, Score, Trajectory, Usage
 from harness.run_dir import RunFiles
 from harness.score_run import earlier_verdicts
 
@@ -110,3 +111,45 @@ class RunSpend:
         if Role.TOOL not in self.models:  # another MCP server's simulator: known once reported
             live.lines += [line.model_copy() for line in self.made.lines if line.role == Role.TOOL.value]
         return live
+
+
+class ScoreSpend:
+    """The cost side of one ``button score``. The conversations are counted as the scoring reads
+    them; only a judge under a cap needs them (and the earlier verdicts) before the first
+    judgement, and then reads them first. The new verdicts are those of the scores written."""
+
+    def __init__(self, options: CostOptions, run: RunFiles, judge: EndpointConfig | None) -> None:
+        self.options = options
+        self.run = run
+        self.capped = options.budget.capped and judge is not None
+        self.conversations = conversations_ledger(run.trajectories) if self.capped else Ledger()
+        self.judged = Ledger()
+        earlier = sum_ledgers(self.conversations, verdicts_ledger(run.scores)) if self.capped else Ledger()
+        self.models: dict[Role, ModelClient] = {}  # set once the judge is open
+        self.spend = Spend(options, earlier, lambda: clients_ledger(self.models))
+        if self.capped and judge is not None:
+            used = [(judge.role.value, judge.model or "", judge.base_url or "")]
+            options.require_prices(
+                [*used, *((line.role, line.model, line.base_url) for line in earlier.lines)]
+            )
+
+    @property
+    def budget(self) -> Callable[[], str | None] | None:
+        """What ``score_run`` asks before each judgement, when there is a cap."""
+        return self.spend.reached if self.capped else None
+
+    def read(self, trajectory: Trajectory) -> None:
+        if not self.capped:
+            add_conversation(self.conversations, trajectory.usage, trajectory.endpoints)
+
+    def written(self, score: Score) -> None:
+        if score.judge is not None:
+            add_verdict(self.judged, score.judge)
+
+    def write(self, *, stopped: bool = False) -> Ledger:
+        """The run's ledger, priced and written: the conversations and the new scores' verdicts,
+        or (``stopped``) the old scores' and the journal's."""
+        verdicts = verdicts_ledger(self.run.scores) if stopped else self.judged
+        ledger = self.options.prices.priced(sum_ledgers(self.conversations, verdicts))
+        write_ledger(cost_file(self.run), ledger)
+        return ledger

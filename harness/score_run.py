@@ -129,13 +129,15 @@ async def score_run(
     on_written: OnWritten | None = None,
     on_duplicate: Callable[[Duplicate], None] | None = None,
     budget: Callable[[], str | None] | None = None,
+    on_read: Callable[[Trajectory], None] | None = None,
 ) -> int:
     """Score every trajectory of ``run`` and replace its ``scores.jsonl``; the number scored.
 
     ``on_scored`` is called as each score is complete (verdicts finish in any
     order), ``on_written`` with each score and its trajectory's status in file
     order, ``on_duplicate`` for each line whose trajectory id was seen before.
-    ``budget`` says which cap is reached (None: none), before each new judgement.
+    ``budget`` says which cap is reached (None: none), before each new judgement;
+    ``on_read`` is called with every trajectory line read, repeated ids included.
     """
     reuse = earlier_verdicts(run.scores, judge_model) if judge and judge_model else {}
     journal = partial_path(run.scores)
@@ -185,6 +187,8 @@ async def score_run(
     try:
         with atomic_writer(run.scores) as out:
             for line, trajectory in iter_records(run.trajectories, Trajectory):
+                if on_read:
+                    on_read(trajectory)
                 if trajectory.id in first_line:
                     if on_duplicate:
                         on_duplicate(Duplicate(line, trajectory.id, first_line[trajectory.id]))

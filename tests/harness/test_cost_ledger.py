@@ -256,10 +256,17 @@ def test_a_bad_prices_file_is_one_line_naming_the_file_and_field(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_usd_cap_without_a_price_is_refused(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["score", str(recorded), "--budget-usd", "1"]) == 2
+def test_a_usd_cap_without_a_price_is_refused(
+    endpoints: Endpoints, recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["score", str(recorded), *endpoints.flags("judge"), "--budget-usd", "1"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: --budget-usd: no price for the ") and "--prices FILE" in err
+    assert (
+        err.startswith("error: --budget-usd: no price for the judge model 'judge-model'")
+        and "--prices FILE" in err
+    )
+    assert not endpoints.servers["judge"].requests
 
 
 def test_a_judge_cap_keeps_the_verdicts_made_and_a_rerun_reuses_them(
