@@ -68,6 +68,7 @@ class MessageMeta(BaseModel):
     latency_s: float = 0.0  # time spent producing it
     usage: Usage | None = None  # tokens its model call cost
     error: str | None = None  # a tool error, an invalid call, a retried failure
+    raw: str | None = None  # an assistant reply as the model wrote it, when a text protocol read it
 
 
 class Trajectory(BaseModel):

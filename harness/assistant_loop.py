@@ -7,7 +7,10 @@ tool calls (text, or nothing at all) hands the word to the user, who answers
 or stops. ``max_turns`` assistant messages without a stop end the
 conversation with status ``max_turns``; a model or tool server that fails for
 good ends it with status ``error``. Whatever happens, the trajectory so far is
-returned, with per-message metadata and token usage per role.
+returned, with per-message metadata and token usage per role. How the
+assistant is asked and how its reply is read (OpenAI tool calls, or BUTTON's
+text format) is its protocol's job (``harness.assistant_protocol``); the
+trajectory is in OpenAI form either way.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from button.errors import ButtonError, StructuredOutputError
 from button.llm import ModelClient
 from button.task import Task
 from button.trajectory import EndpointInfo, MessageMeta, Trajectory, TrajectoryStatus, Usage
+from harness.assistant_protocol import AssistantProtocol, read_reply, request_for
 from harness.mcp_tools import ToolSession
 from simulator.user_agent import Line, UserSimulator
 
@@ -32,6 +36,7 @@ class LoopSettings:
     max_turns: int = 10
     system_prompt: str | None = None
     tool_choice: str = "auto"
+    protocol: AssistantProtocol = AssistantProtocol.NATIVE
 
 
 class TrajectoryBuilder:
@@ -49,10 +54,11 @@ class TrajectoryBuilder:
         latency_s: float = 0.0,
         usage: Usage | None = None,
         error: str | None = None,
+        raw: str | None = None,
     ) -> None:
         self.trajectory.messages.append(message)
         meta = MessageMeta(
-            source=source, wall_time=time.time(), latency_s=latency_s, usage=usage, error=error
+            source=source, wall_time=time.time(), latency_s=latency_s, usage=usage, error=error, raw=raw
         )
         self.trajectory.meta.append(meta)
         if role is not None and usage is not None:
@@ -141,19 +147,23 @@ async def _converse(
             if turns >= settings.max_turns:
                 return TrajectoryStatus.MAX_TURNS
             turns += 1
+            request = request_for(settings.protocol, builder.trajectory, settings.tool_choice)
             reply = await assistant.chat(
-                [_sendable(m) for m in builder.trajectory.messages],
-                tools=tools.tools or None,
-                tool_choice=settings.tool_choice,
+                request.messages, tools=request.tools, tool_choice=request.tool_choice
             )
-            calls = reply.message.get("tool_calls") or []
-            if not calls and reply.message.get("content") is None:
-                reply.message["content"] = ""  # an empty turn; "" keeps the history valid to send
+            reading = read_reply(settings.protocol, reply.message, builder.trajectory)
             builder.add(
-                reply.message, "assistant", role=Role.ASSISTANT, latency_s=reply.latency_s, usage=reply.usage
+                reading.message,
+                "assistant",
+                role=Role.ASSISTANT,
+                latency_s=reply.latency_s,
+                usage=reply.usage,
+                error=reading.problem,
+                raw=reading.raw,
             )
+            calls = reading.message.get("tool_calls") or []
             if not calls:
-                transcript.append(Line("assistant", reply.message.get("content") or ""))
+                transcript.append(Line("assistant", reading.message.get("content") or ""))
                 break
             for outcome in await tools.call_all(calls):
                 builder.tool_model(outcome.model)
@@ -165,8 +175,3 @@ async def _converse(
                     usage=outcome.usage,
                     error=outcome.error,
                 )
-
-
-def _sendable(message: dict[str, Any]) -> dict[str, Any]:
-    """A recorded message as sent back: ``content: null`` becomes "" (llama.cpp needs a string)."""
-    return {**message, "content": ""} if message.get("content", "") is None else message

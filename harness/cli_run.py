@@ -30,6 +30,15 @@ on a free loopback HTTP port, one fresh episode per conversation. --mcp-url or
 --mcp-command use any MCP server instead; {task_id} and {episode_id} in them are
 filled in per conversation, and a command is started once per conversation.
 
+--assistant-protocol button speaks to the assistant in the BUTTONInstruct text
+format, exactly as `button export --format button` writes it: the tools listed
+in the system prompt inside <tool>...</tool> (a --system-prompt follows it), its
+<call>[{"name", "arguments"}]</call> replies run as tool calls, its
+<final>...</final> reply is the answer, and each batch of results goes back as
+one tool message, a JSON list of {"name", "arguments", "results"}. The
+trajectory is recorded in OpenAI form as with any assistant; a malformed <call>
+is recorded as an invalid call and answered with an error.
+
 Unless --<role>-max-tokens says otherwise, completions are capped: the user
 simulator's at 256 tokens, the tool simulator's at 512, the embedded assistant's at 256.
 
@@ -46,7 +55,9 @@ examples:
       --assistant-base-url https://api.openai.com/v1 --assistant-model gpt-4o-mini
   button run tasks.jsonl --out runs/ext --mcp-url 'http://127.0.0.1:8000/tasks/{task_id}/mcp'
   button run tasks.jsonl --out runs/stdio --mcp-command 'button serve tasks.jsonl --task {task_id}'
-  button run tasks.jsonl --out runs/capped --budget-usd 5 --prices prices.toml"""
+  button run tasks.jsonl --out runs/capped --budget-usd 5 --prices prices.toml
+  button run tasks.jsonl --out runs/ft --assistant-protocol button \\
+      --assistant-base-url http://127.0.0.1:8000/v1 --assistant-model my-button-finetune"""
 
 
 def register(subparsers: Any) -> None:
@@ -87,7 +98,15 @@ def register(subparsers: Any) -> None:
         "--tool-choice",
         choices=["auto", "required", "none"],
         default="auto",
-        help="tool_choice sent to the assistant (default auto)",
+        help="tool_choice sent to the assistant (default auto; native protocol only)",
+    )
+    parser.add_argument(
+        "--assistant-protocol",
+        choices=["native", "button"],
+        default="native",
+        help="how the assistant sees tools and makes calls: native OpenAI tool calling (default), or "
+        "button, the BUTTONInstruct text format that `button export --format button` writes "
+        "(tools in the system prompt, <call>[...]</call>, <final>...</final>) for models fine-tuned on it",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--mcp-url", metavar="URL", help="use this streamable-HTTP MCP server for the tools")
@@ -126,6 +145,7 @@ async def run_command(args: argparse.Namespace) -> int:
     from button.llm import preflight
     from button.taskfile import file_sha256, load_tasks
     from harness.assistant_loop import LoopSettings
+    from harness.assistant_protocol import AssistantProtocol
     from harness.mcp_tools import ToolSource
     from harness.runner import RunRequest, next_commands, run_failure, run_tasks, summary_table
 
@@ -134,6 +154,12 @@ async def run_command(args: argparse.Namespace) -> int:
             raise ConfigError("must be at least 1", where=f"--{flag.replace('_', '-')}")
     if args.mcp_url is not None:
         _check_mcp_url(args.mcp_url)
+    protocol = AssistantProtocol(args.assistant_protocol)
+    if protocol is not AssistantProtocol.NATIVE and args.tool_choice != "auto":
+        raise ConfigError(
+            f"applies to the native protocol only, not --assistant-protocol {protocol.value}",
+            where="--tool-choice",
+        )
     tasks = load_tasks(args.tasks_file, only=args.task)
     external = args.mcp_url is not None or args.mcp_command is not None
     roles = [Role.ASSISTANT, Role.USER] + ([] if external else [Role.TOOL])
@@ -145,8 +171,9 @@ async def run_command(args: argparse.Namespace) -> int:
         endpoints={role: endpoint_from_args(args, role) for role in roles},
         settings=LoopSettings(
             max_turns=args.max_turns,
-            system_prompt=_read_prompt(args.system_prompt),
+            system_prompt=_read_prompt(args.system_prompt, native=protocol is AssistantProtocol.NATIVE),
             tool_choice=args.tool_choice,
+            protocol=protocol,
         ),
         tool_source=ToolSource(url=args.mcp_url, command=args.mcp_command) if external else None,
         trials=args.trials,
@@ -199,9 +226,12 @@ def _check_mcp_url(url: str) -> None:
 DEFAULT_SYSTEM_PROMPT = Path(__file__).parent / "prompts" / "assistant_system.md"
 
 
-def _read_prompt(path: Path | None) -> str:
+def _read_prompt(path: Path | None, *, native: bool) -> str | None:
     """The assistant's system prompt: the file given, else the default (it helps a small model
-    stop calling once it has its results, and costs a large one nothing)."""
+    stop calling once it has its results, and costs a large one nothing). A text protocol has
+    its own system prompt, which the file given follows; it has no default one."""
+    if path is None and not native:
+        return None
     path = path or DEFAULT_SYSTEM_PROMPT
     try:
         return path.read_text(encoding="utf-8")

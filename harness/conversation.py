@@ -29,11 +29,15 @@ class ExportedCall:
 
     @property
     def result(self) -> Any:
-        """The result as JSON when it is JSON, else its text (a tool error)."""
-        try:
-            return json.loads(self.result_text)
-        except json.JSONDecodeError:
-            return self.result_text
+        return result_value(self.result_text)
+
+
+def result_value(text: str) -> Any:
+    """A tool message's content as JSON when it is JSON, else its text (a tool error, plain text)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 @dataclass

@@ -52,11 +52,21 @@ def final_turn(turns: list[Turn]) -> int | None:
     return after[0] if last_calls >= 0 else after[-1]
 
 
-def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
+def system_prompt(tools: list[dict[str, Any]], system_texts: list[str]) -> str:
+    """The system prompt listing ``tools`` (OpenAI tools or bare functions), then the texts given."""
     functions = [tool.get("function", tool) for tool in tools]
-    system = "\n\n".join(
-        [SYSTEM.substitute(tools=dumps(functions))] + [t.text for t in turns if t.role == "system"]
+    return "\n\n".join([SYSTEM.substitute(tools=dumps(functions)), *system_texts])
+
+
+def tool_turn(results: list[tuple[str, Any, Any]]) -> str:
+    """The tool turn answering a ``<call>``: (name, arguments, result) of each call, in call order."""
+    return dumps(
+        [{"name": name, "arguments": arguments, "results": result} for name, arguments, result in results]
     )
+
+
+def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
+    system = system_prompt(tools, [t.text for t in turns if t.role == "system"])
     messages = [{"role": "system", "content": system}]
     final = final_turn(turns)
     for position, turn in enumerate(turns[: None if final is None else final + 1]):
@@ -69,8 +79,8 @@ def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
             calls = dumps([{"name": call.name, "arguments": call.arguments} for call in turn.calls])
             lead = f"{turn.text}\n" if turn.text else ""
             messages.append({"role": "assistant", "content": f"{lead}<call>{calls}</call>"})
-            results = [{"name": c.name, "arguments": c.arguments, "results": c.result} for c in turn.calls]
-            messages.append({"role": "tool", "content": dumps(results)})
+            results = [(call.name, call.arguments, call.result) for call in turn.calls]
+            messages.append({"role": "tool", "content": tool_turn(results)})
     return {"messages": messages}
 
 

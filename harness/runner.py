@@ -44,6 +44,7 @@ from button.redact import public_url
 from button.task import Task
 from button.trajectory import EndpointInfo, Trajectory, TrajectoryStatus, Usage
 from harness.assistant_loop import LoopSettings, run_conversation
+from harness.assistant_protocol import AssistantProtocol
 from harness.mcp_tools import ToolConnections, ToolSource
 from harness.run_cost import RunSpend
 from harness.run_dir import RunDir
@@ -90,6 +91,12 @@ class RunRequest:
                 "max_turns": self.settings.max_turns,
                 "system_prompt": self.settings.system_prompt,
                 "tool_choice": self.settings.tool_choice,
+                # only when not the default, so runs made before the flag existed still resume
+                **(
+                    {"assistant_protocol": self.settings.protocol.value}
+                    if self.settings.protocol is not AssistantProtocol.NATIVE
+                    else {}
+                ),
             },
             # may change between reruns
             "options": {

@@ -52,7 +52,7 @@ def script(assistant: Responder, user: Responder = polite_user) -> Responder:
 
 
 async def converse(
-    responder: Responder, tools_url: str, *, max_turns: int = 6
+    responder: Responder, tools_url: str, *, max_turns: int = 6, settings: LoopSettings | None = None
 ) -> tuple[Trajectory, ScriptedOpenAI]:
     with ScriptedOpenAI(responder) as server:
         configs = [
@@ -71,7 +71,7 @@ async def converse(
                 assistant=models[Role.ASSISTANT],
                 user=UserSimulator(models[Role.USER], TASK),
                 tools=tools,
-                settings=LoopSettings(max_turns=max_turns),
+                settings=settings or LoopSettings(max_turns=max_turns),
                 endpoints={},
             )
     Trajectory.model_validate_json(trajectory.model_dump_json())  # it round-trips
