@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "harness.cli_run",
     "harness.cli_score",
     "harness.cli_export",
+    "harness.cli_import",
     "tui.cli",
 ]
 

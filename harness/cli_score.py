@@ -61,7 +61,9 @@ scores.jsonl is left as it was and the scoring exits 3; rerun with a higher cap 
 continue (every verdict already made is reused).
 
 RUN is a run directory (its manifest names the task file) or a
-trajectories.jsonl file given with --tasks."""
+trajectories.jsonl file given with --tasks. A run imported without a task file
+(button import) is scored without plans: validity, invented tools, turns and
+calls, and the per-task and per-strategy tables are left out."""
 
 EPILOG = """\
 examples:
@@ -148,7 +150,13 @@ async def _score(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be 0 or more, not {args.rows}", where="--rows")
     run = locate_run(args.run)
     tasks_file = tasks_file_of(run, args.tasks)
-    tasks = TaskSet.load(tasks_file)
+    tasks = TaskSet(None, {}) if tasks_file is None else TaskSet.load(tasks_file)
+    if tasks_file is None:
+        stderr.print(
+            f"note: {run.folder} has no task file: scoring validity, invented tools, turns and calls "
+            "(give --tasks for the metrics against the plans)",
+            markup=False,
+        )
     summaries = Summaries(tasks.strategies())
     usage = Usage()
     duplicates = Duplicates()
@@ -202,11 +210,11 @@ async def _score(args: argparse.Namespace) -> int:
                     raise
         duplicates.warn(run.trajectories)
         ledger = costs.write()
-        report = Report(summaries, rows, usage, scored, duplicates.total)
+        report = Report(summaries, rows, usage, scored, duplicates.total, planless=tasks_file is None)
         if args.json:
             head = {
                 "scores_file": str(run.scores),
-                "tasks_file": str(tasks_file),
+                "tasks_file": tasks_file and str(tasks_file),
                 "cost": ledger.model_dump(mode="json"),
             }
             write_json(console.file, head, report, row_limit(args))

@@ -21,6 +21,13 @@ every content a string:
 
 The format has no room for other keys, so records carry no trajectory id:
 ``button export`` writes the ids to a sidecar file (``TRACE_FIELDS``).
+
+Records are read (``check``, ``decode``, ``tools``; ``button import``) as the
+published data set writes them, not only as we do: the tool list may be
+JSON objects one after another rather than one list, an answer may have text
+(the model's thought) before ``<final>``, and a tool turn's items need only
+``results`` and the call's name. The text of the system prompt after our own
+tool-listing prompt is read back as the conversation's system message.
 """
 
 from __future__ import annotations
@@ -37,8 +44,8 @@ SYSTEM = string.Template(
     (Path(__file__).parent / "prompts" / "export_button_system.md").read_text(encoding="utf-8").strip()
 )
 TOOLS = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
-CALL = re.compile(r"^(.*?)<call>(.*)</call>$", re.DOTALL)
-FINAL = re.compile(r"^<final>(.*)</final>$", re.DOTALL)
+CALL = re.compile(r"^(.*?)<call>(.*)</call>\s*$", re.DOTALL)
+FINAL = re.compile(r"^(.*?)<final>(.*)</final>\s*$", re.DOTALL)
 TRACE_FIELDS = False  # the published record is {"messages": [...]} only
 
 
@@ -56,6 +63,33 @@ def system_prompt(tools: list[dict[str, Any]], system_texts: list[str]) -> str:
     """The system prompt listing ``tools`` (OpenAI tools or bare functions), then the texts given."""
     functions = [tool.get("function", tool) for tool in tools]
     return "\n\n".join([SYSTEM.substitute(tools=dumps(functions)), *system_texts])
+
+
+def tools(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function definitions listed in a checked record's system prompt."""
+    return _tool_list(record["messages"][0]["content"]) or []
+
+
+def _tool_list(prompt: str) -> list[dict[str, Any]] | None:
+    """The objects inside ``<tool>...</tool>``: one JSON list, or objects one after another."""
+    block = TOOLS.search(prompt)
+    if block is None:
+        return None
+    text, position, found = block.group(1), 0, []
+    decoder = json.JSONDecoder()
+    while (position := _skip_separators(text, position)) < len(text):
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except ValueError:
+            return None
+        found += value if isinstance(value, list) else [value]
+    return found if all(isinstance(item, dict) for item in found) else None
+
+
+def _skip_separators(text: str, position: int) -> int:
+    while position < len(text) and (text[position].isspace() or text[position] == ","):
+        position += 1
+    return position
 
 
 def tool_turn(results: list[tuple[str, Any, Any]]) -> str:
@@ -86,14 +120,17 @@ def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
 
 def decode(record: dict[str, Any]) -> list[Turn]:
     """Turns of a record that passed ``check``; calls get ids call_1, call_2, ..."""
-    turns: list[Turn] = []
+    prompt = record["messages"][0]["content"]
+    ours = system_prompt(tools(record), [])
+    own_text = prompt[len(ours) + 2 :] if prompt.startswith(ours + "\n\n") else ""
+    turns: list[Turn] = [Turn(role="system", text=own_text)] if own_text else []
     number = 0
     for message in record["messages"][1:]:
         role, content = message["role"], message["content"]
         if role == "user":
             turns.append(Turn(role="user", text=content))
         elif role == "assistant" and (final := FINAL.match(content)):
-            turns.append(Turn(role="assistant", text=final.group(1)))
+            turns.append(Turn(role="assistant", text=final.group(2).strip()))
         elif role == "assistant" and (call := CALL.match(content)):
             calls: list[ExportedCall] = []
             for item in json.loads(call.group(2)):
@@ -117,9 +154,8 @@ def check(record: dict[str, Any]) -> list[str]:
         return ["bad record: every message needs a string content"]
     if messages[0].get("role") != "system":
         return ["turn order: the first message must be the system prompt"]
-    tools_block = TOOLS.search(messages[0]["content"])
-    tools = _json(tools_block.group(1)) if tools_block else None
-    if not isinstance(tools, list):
+    offered = _tool_list(messages[0]["content"])
+    if offered is None:
         return ["bad system prompt: no JSON list of tools inside <tool>...</tool>"]
     problems: list[str] = []
     previous = "system"
@@ -153,7 +189,7 @@ def check(record: dict[str, Any]) -> list[str]:
     if previous != "assistant" or not FINAL.match(messages[-1]["content"]):
         problems.append("turn order: the record must end with a <final> answer")
     if not problems:
-        problems += unknown_tools(decode(record), tools)
+        problems += unknown_tools(decode(record), offered)
     return problems
 
 
@@ -184,10 +220,7 @@ def _answers(results: Any, calls: list[Any]) -> bool:
         isinstance(results, list)
         and len(results) == len(calls)
         and all(
-            isinstance(r, dict)
-            and set(r) == {"name", "arguments", "results"}
-            and r["name"] == c["name"]
-            and r["arguments"] == c["arguments"]
+            isinstance(r, dict) and "results" in r and r.get("name", c["name"]) == c["name"]
             for r, c in zip(results, calls, strict=False)
         )
     )

@@ -47,9 +47,14 @@ def decode(record: dict[str, Any]) -> list[Turn]:
     return conversation_of(record["messages"])
 
 
+def tools(record: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = record.get("tools", [])
+    return found
+
+
 def check(record: dict[str, Any]) -> list[str]:
     """Problems that make the record unfit for OpenAI fine-tuning ("kind: detail")."""
-    messages, tools = record.get("messages"), record.get("tools")
+    messages, tools = record.get("messages"), record.get("tools", [])  # a record may offer no tools
     if not isinstance(messages, list) or not isinstance(tools, list):
         return ["bad record: messages and tools must be lists"]
     if extra := sorted(set(record) - KEYS):

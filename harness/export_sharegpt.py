@@ -71,6 +71,12 @@ def decode(record: dict[str, Any]) -> list[Turn]:
     return turns
 
 
+def tools(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function definitions of a checked record."""
+    found: list[dict[str, Any]] = json.loads(record.get("tools", "[]"))
+    return found
+
+
 def check(record: dict[str, Any]) -> list[str]:
     conversations = record.get("conversations")
     if not isinstance(conversations, list) or not conversations:

@@ -14,6 +14,8 @@ its whole run, so two runs never append to one file.
 
 ``button score``, ``button export`` and ``button replay`` find a run with
 ``locate_run`` and its task file with ``find_tasks_file`` (one rule for all).
+A run made by ``button import`` has an ``imported`` block in its manifest and
+may have no task file at all.
 """
 
 from __future__ import annotations
@@ -122,14 +124,17 @@ def find_tasks_file(manifest: dict[str, Any], folder: Path) -> TasksFileMatch:
     return TasksFileMatch(first, changed=first is not None)
 
 
-def tasks_file_of(run: RunFiles, override: str | None) -> Path:
-    """``--tasks`` if given; else the manifest's task file, refused if it changed since the run."""
+def tasks_file_of(run: RunFiles, override: str | None) -> Path | None:
+    """``--tasks`` if given; else the manifest's task file, refused if it changed since the run;
+    None for a run imported without one (``button import``: there are no plans to score against)."""
     if override:
         return Path(override)
     if run.manifest is None:
         raise ConfigError(f"{run.folder} has no {MANIFEST}: give the task file with --tasks", where="--tasks")
     manifest = read_manifest(run.manifest)
     if not manifest.get("tasks_file") and not manifest.get("tasks_file_abs"):
+        if manifest.get("imported"):
+            return None
         raise RunFileError("no tasks_file in the manifest; give --tasks", where=str(run.manifest))
     match = find_tasks_file(manifest, run.folder)
     if match.path is None:

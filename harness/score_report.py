@@ -44,6 +44,7 @@ class Report:
     judge_usage: Usage
     scored: int
     duplicates: int
+    planless: bool = False  # no task file: one task per conversation, no strategies
 
     @property
     def judged(self) -> bool:
@@ -52,8 +53,9 @@ class Report:
 
 def tables(report: Report) -> Iterator[Table]:
     summaries = report.summaries
-    yield summary_table("per task", list(summaries.tasks.values()), report.judged)
-    yield summary_table("per strategy", list(summaries.strategies.values()), report.judged)
+    if not report.planless:
+        yield summary_table("per task", list(summaries.tasks.values()), report.judged)
+        yield summary_table("per strategy", list(summaries.strategies.values()), report.judged)
     yield summary_table("overall", [summaries.overall], report.judged)
     if summaries.reasons():
         yield reasons_table(summaries)

@@ -58,9 +58,10 @@ Judge = Callable[[Trajectory, Task | None], Awaitable[JudgeVerdict]]
 
 @dataclass(frozen=True)
 class TaskSet:
-    """The tasks a run is scored against, and the file they came from (for messages)."""
+    """The tasks a run is scored against, and the file they came from (for messages);
+    ``file`` None: no task file, every trajectory is scored without a plan."""
 
-    file: Path
+    file: Path | None
     by_id: dict[str, Task]
 
     @classmethod
@@ -195,7 +196,7 @@ async def score_run(
                     continue
                 first_line[trajectory.id] = line
                 task = tasks.by_id.get(trajectory.task_id)
-                if task is None:
+                if task is None and tasks.file is not None:
                     raise RunFileError(
                         f"task {trajectory.task_id!r} of the trajectories is not in {tasks.file}; "
                         "give the right --tasks",
