@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from rich.console import Console
 
+from button.arg_types import number_in
 from button.cli import HelpFormatter, run_async
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError, InputError
@@ -62,6 +63,7 @@ examples:
   button serve --twin -- python my_server.py
   button serve --twin-command 'npx -y @modelcontextprotocol/server-memory'
   button serve fixtures/tasks.jsonl --transport http --print-config   # {"url": ...} entries
+  button serve --twin http://127.0.0.1:9000/mcp --compare 5   # how faithful is the twin?
 """
 
 
@@ -113,6 +115,15 @@ def register(subparsers: Any) -> None:
         help="print an mcpServers JSON snippet: a command that starts this server (stdio), "
         "or its URLs and token header (--transport http)",
     )
+    serve.add_argument(
+        "--compare",
+        type=number_in(int, 1, 1000),
+        metavar="N",
+        help="with --twin: do not serve; call each tool of the original and of the twin N times with the "
+        "same arguments generated from its input schema, and report schema and result-shape agreement "
+        "per tool (this calls the original's tools for real)",
+    )
+    serve.add_argument("--json", action="store_true", help="with --compare: print the report as JSON")
     add_endpoint_flags(serve, Role.TOOL)
     serve.set_defaults(handler=lambda args: run_async(serve_command(args)), source_after_twin=False)
 
@@ -137,6 +148,8 @@ class _Positionals(argparse.Action):
 
 async def serve_command(args: argparse.Namespace) -> int:
     tasks = await load_sources(args)
+    if args.compare is not None:
+        return await compare_command(args, tasks[0])
     if args.print_config:
         stdout.print(json.dumps(mcp_config(args, tasks), indent=2), markup=False)
         return 0
@@ -167,6 +180,47 @@ async def serve_command(args: argparse.Namespace) -> int:
             )
             cache.close()
     return 0
+
+
+async def compare_command(args: argparse.Namespace, twin: Task) -> int:
+    """``--compare N``: the twin against its original, tool by tool."""
+    from rich.table import Table
+
+    from button.llm import open_models
+    from mcp_servers.twin_compare import compare_twin
+
+    source = twin_source(args)
+    if source is None:
+        raise ConfigError(
+            "compares a twin with its original: give --twin or --twin-command", where="--compare"
+        )
+    async with open_models([endpoint_from_args(args, Role.TOOL)]) as clients:
+        found = await compare_twin(source, twin, clients[Role.TOOL], args.compare)
+    if args.json:
+        stdout.print_json(json.dumps([tool.as_json() for tool in found]))
+        return 0
+    table = Table(title=f"twin of {source if isinstance(source, str) else shlex.join(source)}")
+    for column in ("tool", "schema", "result shapes agree", "errors original/twin", "first difference"):
+        table.add_column(column)
+    for tool in found:
+        table.add_row(
+            tool.name,
+            "same" if not tool.schema_differs else "differs: " + ", ".join(tool.schema_differs),
+            f"{tool.shapes_agree}/{tool.calls}",
+            f"{tool.original_errors}/{tool.twin_errors}",
+            tool.first_difference or "",
+        )
+    stdout.print(table)
+    return 0
+
+
+def twin_source(args: argparse.Namespace) -> str | list[str] | None:
+    """The original of a twin: its URL, or the words of its command; None when no twin is asked for."""
+    if args.twin_command:
+        return shlex.split(args.twin_command)
+    if args.twin == "-":
+        return list(args.source)
+    return args.twin if args.twin else None
 
 
 async def load_sources(args: argparse.Namespace) -> list[Task]:

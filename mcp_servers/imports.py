@@ -45,16 +45,19 @@ def tools_from_file(path: str | Path) -> Task:
     return _task(_task_id(path.stem), tools, where=str(path))
 
 
+def original_transport(source: str | list[str]) -> StreamableHttpTransport | StdioTransport:
+    """The transport to the MCP server at a URL, or started by a command (its words)."""
+    if isinstance(source, str):
+        return StreamableHttpTransport(source)
+    if not source:
+        raise InputError("give the server's command after --twin --", where="--twin")
+    return StdioTransport(source[0], source[1:])
+
+
 async def twin_of(source: str | list[str]) -> Task:
     """A task whose functions are the tools of the MCP server at a URL or started by a command."""
-    if isinstance(source, str):
-        transport: Any = StreamableHttpTransport(source)
-        where = source
-    else:
-        if not source:
-            raise InputError("give the server's command after --twin --", where="--twin")
-        transport = StdioTransport(source[0], source[1:])
-        where = " ".join(source)
+    transport = original_transport(source)
+    where = source if isinstance(source, str) else " ".join(source)
     try:
         async with Client(transport) as client:
             listed = await client.list_tools()
