@@ -52,11 +52,14 @@ class RecordWriter:
         self.close()
 
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+def iter_lines(
+    path: str | Path, *, written_by_us: bool = True
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """(line number, object or None, problem or None) for every non-empty line.
 
     A torn last line (no newline, not JSON) is left out: it is a write that
-    was cut off, not data.
+    was cut off, not data. A file ``written_by_us=False`` (a data set made
+    elsewhere) keeps the rule of ordinary text: its last line needs no newline.
     """
     path = Path(path)
     try:
@@ -65,7 +68,7 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
         raise RunFileError("no such file", where=str(path)) from error
     with handle:
         for number, line in enumerate(handle, start=1):
-            if not line.endswith("\n"):
+            if written_by_us and not line.endswith("\n"):
                 return  # torn: the write of this record never finished
             if not line.strip():
                 continue

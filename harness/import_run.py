@@ -85,7 +85,7 @@ def import_file(
         seen: dict[str, int] = {}
         run_id = out.resolve().name
         with (building / TRAJECTORIES).open("w", encoding="utf-8") as handle:
-            for line, value, problem in iter_lines(source):
+            for line, value, problem in iter_lines(source, written_by_us=False):
                 where = f"{source}:{line}"
                 if value is None:
                     raise RunFileError(problem or "not a record", where=where)
@@ -111,6 +111,10 @@ def import_file(
         if out.is_dir():
             out.rmdir()  # empty, checked above
         building.rename(out)
+    except UnicodeDecodeError as error:
+        raise RunFileError(
+            f"not UTF-8 text: {error.reason} at byte {error.start}", where=str(source)
+        ) from error
     except OSError as error:
         raise RunFileError(f"cannot write: {error.strerror or error}", where=str(out)) from error
     finally:
@@ -169,8 +173,10 @@ def _trajectory(
         turns = form.decode(record)
     except (ConversationError, KeyError, TypeError, ValueError) as error:
         raise RunFileError(f"cannot read the conversation: {error}", where=where) from error
-    tools = [
-        tool if "function" in tool else {"type": "function", "function": tool} for tool in form.tools(record)
+    tools = [  # OpenAI tool objects, whether the record lists tools or bare functions
+        tool if "function" in tool else {"type": "function", "function": tool}
+        for tool in form.tools(record)
+        if isinstance(tool, dict)
     ]
     messages = export_openai.encode(turns, tools)["messages"]
     trial_text = trajectory_id.rpartition("#")[2]

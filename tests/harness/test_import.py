@@ -187,6 +187,20 @@ def test_a_bad_record_stops_the_import_with_its_line_and_writes_nothing(
     assert not out.exists() and list((tmp_path / "runs").iterdir()) == []
 
 
+def test_a_last_line_without_a_newline_is_a_record_and_binary_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "no_newline.jsonl"
+    source.write_text(SAMPLE.read_text().rstrip("\n"))  # as many editors and tools leave a file
+    assert main(["import", str(source), "--format", "button", "--out", str(tmp_path / "r")]) == 0
+    assert len(read_records(tmp_path / "r" / "trajectories.jsonl", Trajectory)) == 2
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(b"\xff\xfe{}\n")
+    assert main(["import", str(binary), "--format", "openai", "--out", str(tmp_path / "b")]) == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith(f"error: {binary}: not UTF-8 text") and not (tmp_path / "b").exists()
+
+
 def test_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     taken = tmp_path / "taken"
     taken.mkdir()
