@@ -13,7 +13,9 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
   offered function, or that invents a ``<tool_response>``, is a call the model
   wrote as text (Qwen2.5-Coder does both): the reply is asked for again from ``<tool_call>``, held by a grammar
   to one call of the offered tools. (Holding every reply to "calls or plain text"
-  made it worse: the model narrated the call in prose instead);
+  made it worse: the model narrated the call in prose instead.) A reply that
+  ends at once, with neither text nor a call, is asked for again, held to one
+  that says something (the 1.5B model did so after a second tool result);
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
   see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
   parameter schemas constrains the call; ``"none"``: tools are not shown;
@@ -96,12 +98,21 @@ def native_tools_handler(
     names = {tool["function"]["name"] for tool in offered}
     completion = complete(prompt, grammar)
     response = _chat_response(completion, names, forced=bool(forced))
-    if not forced and not response_format and meant_to_call(response, names):
-        # The model wrote a call as prose or XML: ask again, held to tool-call blocks.
-        retried = complete(prompt + f"{OPEN}\n", _calls_grammar(offered))
-        retried["choices"][0]["text"] = f"{OPEN}\n" + retried["choices"][0]["text"]
+
+    def again(opening: str, constraint: Any) -> dict[str, Any]:
+        retried = complete(prompt + opening, constraint)
+        retried["choices"][0]["text"] = opening + retried["choices"][0]["text"]
         retried["usage"] = _added(completion["usage"], retried["usage"])
-        response = _chat_response(retried, names, forced=False)
+        return _chat_response(retried, names, forced=False)
+
+    if not forced and not response_format:
+        if meant_to_call(response, names):
+            # The model wrote a call as prose or XML: ask again, held to tool-call blocks.
+            response = again(f"{OPEN}\n", _calls_grammar(offered))
+        elif is_empty(response):
+            # The model ended its turn at once (the 1.5B model did after a second tool result,
+            # with the answer still owed): ask again, held to a reply that says something.
+            response = again("", _says_something())
     return _as_chunks(response) if stream else response
 
 
@@ -171,6 +182,17 @@ def meant_to_call(response: dict[str, Any], names: set[str]) -> bool:
     if message.get("tool_calls"):
         return False
     return "<tool_response>" in text or any(re.search(rf"\b{re.escape(name)}\b", text) for name in names)
+
+
+def is_empty(response: dict[str, Any]) -> bool:
+    """A reply with neither a call nor any text."""
+    message = response["choices"][0]["message"]
+    return not message.get("tool_calls") and not (message.get("content") or "").strip()
+
+
+def _says_something() -> Any:
+    """Any reply whose first character is not blank (a call, or text)."""
+    return llama_grammar.LlamaGrammar.from_string(r"root ::= [^ \t\r\n] [^\x00]*", verbose=False)
 
 
 def _added(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:

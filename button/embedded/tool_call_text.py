@@ -9,8 +9,9 @@ Models trained on the Hermes/Qwen convention answer a tool call as
 one block per call (several blocks: parallel calls), text outside the blocks
 being the message's content. A small model sometimes leaves the tags out and
 answers with the bare JSON object, or with JSON objects in Markdown code
-fences (Qwen2.5-Coder does): when no tagged call is found, such objects are
-read as calls too, but only those that name an offered tool.
+fences (Qwen2.5-Coder does), parallel calls as objects in a row or a JSON
+list: when no tagged call is found, such objects are read as calls too, but
+only when every one of them names an offered tool.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ def parse_reply(text: str, offered: set[str]) -> ParsedReply:
     fenced = _calls_in(text, _FENCE, names=offered)
     if fenced.tool_calls:
         return fenced
-    bare = read_call(text)
-    if bare is not None and bare["function"]["name"] in offered:
-        return ParsedReply(content=None, tool_calls=[bare])
+    bare = read_calls(text)
+    if bare and all(call["function"]["name"] in offered for call in bare):
+        return ParsedReply(content=None, tool_calls=bare)
     return reply
 
 
@@ -53,12 +54,12 @@ def _calls_in(text: str, blocks: re.Pattern[str], names: set[str] | None) -> Par
     kept: list[str] = []
     position = 0
     for block in blocks.finditer(text):
-        call = read_call(block.group(1))
-        if call is None or (names is not None and call["function"]["name"] not in names):
-            continue  # not a call after all: left in the text
+        found = read_calls(block.group(1))
+        if not found or (names is not None and any(call["function"]["name"] not in names for call in found)):
+            continue  # not calls after all: left in the text
         kept.append(text[position : block.start()])
         position = block.end()
-        calls.append(call)
+        calls += found
     kept.append(text[position:])
     content = "".join(kept).strip()
     return ParsedReply(content=content or None, tool_calls=calls)
@@ -92,13 +93,44 @@ def without_line_comments(text: str) -> str:
 
 def read_call(body: str) -> dict[str, Any] | None:
     """One ``{"name": ..., "arguments": {...}}`` object as an OpenAI tool call, else None."""
-    try:
-        value = json.loads(body.strip(), strict=False)  # control characters inside strings
-    except ValueError:
+    calls = read_calls(body)
+    return calls[0] if len(calls) == 1 else None
+
+
+def read_calls(body: str) -> list[dict[str, Any]]:
+    """The calls ``body`` holds as call objects, one or several in a row or in a JSON list, as
+    OpenAI tool calls; none unless all of ``body`` is such calls."""
+    values = _json_values(body)
+    if values is None:
+        values = _json_values(without_line_comments(body))
+    if values is None:
+        return []
+    if len(values) == 1 and isinstance(values[0], list):
+        values = values[0]
+    calls = [_as_call(value) for value in values]
+    return [call for call in calls if call is not None] if None not in calls else []
+
+
+_DECODER = json.JSONDecoder(strict=False)  # control characters inside strings
+
+
+def _json_values(text: str) -> list[Any] | None:
+    """The JSON values ``text`` is made of, in a row (whitespace or commas between), else None."""
+    values: list[Any] = []
+    position = 0
+    while True:
+        while position < len(text) and (text[position].isspace() or text[position] == ","):
+            position += 1
+        if position == len(text):
+            return values or None
         try:
-            value = json.loads(without_line_comments(body), strict=False)
+            value, position = _DECODER.raw_decode(text, position)
         except ValueError:
             return None
+        values.append(value)
+
+
+def _as_call(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         return None
     arguments = value.get("arguments", value.get("parameters", {}))

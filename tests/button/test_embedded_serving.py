@@ -132,6 +132,24 @@ async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -
             assert response.choices[0].finish_reason == "tool_calls"
 
 
+async def test_a_reply_that_ends_at_once_is_asked_for_again(embedded_base_url: str) -> None:
+    """The 1.5B model ended its turn at once after a second tool result, with the answer still
+    owed; the server asks again, held to a reply that says something. Here a bias makes the
+    end of turn the tiny model's first choice."""
+    llama = Llama(model_path=str(model_file(embedded_model(TINY_MODEL))), vocab_only=True, verbose=False)
+    async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
+        response = await client.chat.completions.create(
+            model=TINY_MODEL,
+            messages=booking_conversation("X"),  # type: ignore[arg-type]
+            tools=[BOOKING_TOOL],  # type: ignore[list-item]
+            logit_bias={str(llama.token_eos()): 100},
+            max_tokens=8,
+            temperature=0,
+        )
+    message = response.choices[0].message
+    assert (message.content or "").strip() or message.tool_calls
+
+
 @pytest.mark.quality
 async def test_a_code_only_in_a_tool_result_comes_back_in_the_next_reply(quality_base_url: str) -> None:
     """Through ``button model serve``'s OpenAI API: the code cannot be guessed, only read."""

@@ -93,3 +93,33 @@ def test_a_call_written_as_text_is_told_from_an_answer() -> None:
     assert meant_to_call(reply('<tool_response>\n{"temp": 3}\n</tool_response>'), OFFERED)
     assert not meant_to_call(reply("It is 3 °C in Oslo; get your weather gear ready."), OFFERED)
     assert not meant_to_call(reply("get_weather", calls=[{"id": "c"}]), OFFERED)
+
+
+def names_and_arguments(text: str) -> list[tuple[str, object]]:
+    return [(call["function"]["name"], arguments(call)) for call in parse_reply(text, OFFERED).tool_calls]
+
+
+def test_parallel_calls_written_in_a_row_in_one_fence_are_all_read() -> None:
+    # What Qwen2.5-Coder-1.5B wrote for "get the price of AAPL and of MSFT" (names changed).
+    text = (
+        '```json\n{\n  "name": "get_weather",\n  "arguments": {"city": "Oslo"}\n}\n'
+        '{\n  "name": "get_weather",\n  "arguments": {"city": "Rome"}\n}\n```'
+    )
+    assert names_and_arguments(text) == [("get_weather", {"city": "Oslo"}), ("get_weather", {"city": "Rome"})]
+
+
+def test_parallel_calls_as_a_bare_json_list_or_bare_lines_are_read() -> None:
+    listed = '[{"name": "get_weather", "arguments": {"city": "Oslo"}}, {"name": "get_time", "arguments": {}}]'
+    lines = '{"name": "get_weather", "arguments": {"city": "Oslo"}}\n{"name": "get_time", "arguments": {}}'
+    expected = [("get_weather", {"city": "Oslo"}), ("get_time", {})]
+    assert names_and_arguments(listed) == expected
+    assert names_and_arguments(lines) == expected
+
+
+def test_calls_in_a_row_count_only_when_every_one_is_an_offered_call() -> None:
+    unoffered = '{"name": "get_weather", "arguments": {}}\n{"name": "rm_rf", "arguments": {}}'
+    trailing = '{"name": "get_weather", "arguments": {}}\nand then I will check the time'
+    not_a_call = '{"name": "get_weather", "arguments": {}}\n{"city": "Oslo"}'
+    for text in (unoffered, trailing, not_a_call):
+        reply = parse_reply(text, OFFERED)
+        assert reply.tool_calls == [] and reply.content == text
