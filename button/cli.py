@@ -4,27 +4,29 @@ Each subcommand lives in the package that does its work, in a module with a
 ``register(subparsers)`` function that adds its parser and sets ``handler``.
 Those modules import their heavy dependencies inside the handler, so
 ``button --help`` stays fast. Errors we raise on purpose print as
-``error: WHERE: WHAT`` with exit code 2 (bad input) or 1 (failure at run
-time), and a budget cap that stopped new work as ``stopped: WHERE: WHAT`` with
-exit code 3; ``--debug`` shows the traceback instead.
+``error: WHERE: WHAT`` with exit code 2 (bad input; a usage error too, on
+one line) or 1 (failure at run time), and a budget cap that stopped new work
+as ``stopped: WHERE: WHAT`` with exit code 3; ``--debug`` shows the traceback
+instead. SIGINT and SIGTERM end any command with one line and 128 + the
+signal's number (``button.interrupts``).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
+import re
 import signal
 import sys
-import threading
 import traceback
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from rich.console import Console
 
-from button import __version__
+from button import __version__, interrupts
 from button.errors import ButtonError
+from button.interrupts import Stopped
 from button.redact import clean
 
 # subcommand module, in the order of the flow
@@ -57,8 +59,41 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples in descriptions and epilogs as written."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with a usage error on one line, ``error: WHERE: WHAT (see: PROG --help)``, exit 2.
+
+    argparse prints the usage before its error; the usage is one ``--help`` away.
+    Subcommands' parsers are of this class too (argparse makes them so), and
+    each leaves its ``prog`` in the namespace, so that arguments no parser took
+    are reported against the subcommand that was given them (``parse``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_defaults(parsed_by=self.prog)
+
+    def error(self, message: str) -> NoReturn:
+        where, what = self.prog, message
+        named = re.match(r"argument ([^:]+): (.*)", message, re.DOTALL)
+        if named is not None:
+            where, what = named[1].split("/")[-1], named[2]
+        usage_error(self.prog, where, what)
+
+    def parse(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        args, unknown = self.parse_known_args(argv)
+        if unknown:
+            prog = args.parsed_by
+            usage_error(prog, " ".join(unknown), f"not an argument of {prog}")
+        return args
+
+
+def usage_error(prog: str, where: str, what: str) -> NoReturn:
+    stderr.print(f"error: {where}: {' '.join(what.split())} (see: {prog} --help)", markup=False)
+    sys.exit(2)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="button",
         description="Compositional multi-turn function calling: synthesize tasks, serve "
         "simulated tools over MCP, run and score assistants, export training data.",
@@ -73,43 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_async(coroutine: Coroutine[Any, Any, int | None]) -> int | None:
-    """Run a command's coroutine on one event loop.
-
-    SIGTERM stops it as Ctrl-C does: the coroutine is cancelled and unwinds, so
-    its context managers stop servers and close files, then the command ends as
-    interrupted.
-    """
-    return asyncio.run(_stoppable(coroutine))
-
-
-async def _stoppable(coroutine: Coroutine[Any, Any, int | None]) -> int | None:
-    task = asyncio.current_task()
-    assert task is not None
-    terminated = asyncio.Event()
-
-    def on_sigterm() -> None:
-        terminated.set()
-        task.cancel()
-
-    loop = asyncio.get_running_loop()
-    handles_signals = threading.current_thread() is threading.main_thread()  # the CLI run in a thread (tests)
-    if handles_signals:
-        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-    try:
-        return await coroutine
-    except asyncio.CancelledError:
-        if terminated.is_set():
-            raise KeyboardInterrupt from None
-        raise
-    finally:
-        if handles_signals:
-            loop.remove_signal_handler(signal.SIGTERM)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    with interrupts.handled():
+        try:
+            args = build_parser().parse(argv)
+            interrupts.set_debug(args.debug)
+            return _run(args)
+        except KeyboardInterrupt as stop:  # a stop signal, or a Ctrl-C our handlers did not see (a thread)
+            stopped = stop if isinstance(stop, Stopped) else Stopped(signal.SIGINT)
+            stderr.print(stopped.line(), markup=False)
+            return stopped.exit_code
+
+
+def _run(args: argparse.Namespace) -> int:
     handler: Callable[[argparse.Namespace], int | None] = args.handler
     try:
         return handler(args) or 0
@@ -118,9 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         stderr.print(f"{error.label}: {clean(str(error))}", markup=False)
         return error.exit_code
-    except KeyboardInterrupt:
-        stderr.print("interrupted: stopped cleanly")
-        return 130
     except RecursionError:
         # Last resort: a value nested deeper than Python can walk (a JSON value 100,000 levels deep).
         if args.debug:

@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from button.arg_types import port_number
-from button.cli import HelpFormatter, run_async
+from button.cli import HelpFormatter
 from button.endpoints import Role, add_embedded_flag, add_endpoint_flags, endpoint_from_args
+from button.interrupts import run_async
 
 console = Console(highlight=False, soft_wrap=True)
 

@@ -61,7 +61,8 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    from button.cli import HelpFormatter, run_async
+    from button.cli import HelpFormatter
+    from button.interrupts import run_async
 
     parser = subparsers.add_parser(
         "run",

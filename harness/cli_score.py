@@ -114,7 +114,7 @@ def register(subparsers: Any) -> None:
 
 
 def score_command(args: argparse.Namespace) -> int:
-    from button.cli import run_async
+    from button.interrupts import run_async
 
     return run_async(_score(args)) or 0
 

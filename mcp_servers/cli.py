@@ -16,9 +16,10 @@ from urllib.parse import quote
 from rich.console import Console
 
 from button.arg_types import number_in
-from button.cli import HelpFormatter, run_async
+from button.cli import HelpFormatter
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError, InputError
+from button.interrupts import run_async
 from button.task import Task
 from simulator.sim_cache import DEFAULT_CACHE_PATH, SimCache
 

@@ -82,7 +82,7 @@ def register(subparsers: Any) -> None:
 
 
 def synth_command(args: argparse.Namespace) -> int:
-    from button.cli import run_async
+    from button.interrupts import run_async
 
     return run_async(_synth(args)) or 0
 

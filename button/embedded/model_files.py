@@ -266,8 +266,10 @@ def _taking_turns(folder: Path, model: EmbeddedModel) -> Iterator[None]:
 
 @contextmanager
 def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (stdout may carry MCP over stdio)."""
+    """A progress bar on stderr (stdout may carry MCP over stdio); none off a terminal, where
+    a transient bar would leave only a blank line."""
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.advance(task, done)

@@ -183,7 +183,10 @@ class ScriptedOpenAI:
                 if status != 200:
                     self.send_header("retry-after-ms", "10")
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client stopped waiting
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: no access log on stderr."""

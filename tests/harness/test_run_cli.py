@@ -238,7 +238,7 @@ def test_sigterm_stops_a_run_cleanly_and_a_rerun_finishes_it(tmp_path: Path, too
             time.sleep(0.02)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 130, stderr
+        assert process.returncode == 143, stderr
         assert "interrupted" in stderr and "Traceback" not in stderr
         text = path.read_text()
         assert text.endswith("\n")  # no torn line
