@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from button import json_keys
 from button.errors import TaskFileError
 from button.task import Task
 from button.task_rules import check_task, json_path
@@ -92,9 +93,11 @@ def _raw_tasks(path: Path, text: str, report: TaskFileReport) -> Iterator[tuple[
     """(where, decoded task) pairs, in file order; parse problems go to ``report``.
 
     JSONL lines are decoded one at a time as the caller asks for them, so only
-    the built tasks stay in memory, not every decoded line at once."""
+    the built tasks stay in memory, not every decoded line at once. A key given
+    twice in one object is a problem of its task (JSON would keep the last one
+    without a word)."""
     try:
-        whole = json.loads(text)
+        whole, repeat = json_keys.decode(text)
     except json.JSONDecodeError as error:
         if path.suffix != ".json":
             whole = None  # JSONL: each line is parsed on its own below
@@ -102,11 +105,20 @@ def _raw_tasks(path: Path, text: str, report: TaskFileReport) -> Iterator[tuple[
             report.problems.append(_json_problem(path, error.lineno, error))
             return
     if isinstance(whole, dict) and "tasks" in whole:
+        if repeat is not None and len(repeat.path) < 2:  # outside the tasks
+            report.problems.append(_repeat_problem(str(path), repeat, top="(top level)"))
+            return
         tasks = whole["tasks"]
         if not isinstance(tasks, list):
             report.problems.append(TaskFileProblem(str(path), "tasks", "must be a list of tasks"))
             return
-        yield from ((f"{path}: tasks[{index}]", raw) for index, raw in enumerate(tasks))
+        for index, raw in enumerate(tasks):
+            where = f"{path}: tasks[{index}]"
+            inside = json_keys.first_repeat(raw) if repeat is not None else None
+            if inside is None:
+                yield where, raw
+            else:
+                report.problems.append(_repeat_problem(where, inside))
         return
     if path.suffix == ".json":
         report.problems.append(
@@ -117,11 +129,19 @@ def _raw_tasks(path: Path, text: str, report: TaskFileReport) -> Iterator[tuple[
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
+            raw, repeat = json_keys.decode(line)
         except json.JSONDecodeError as error:
             report.problems.append(_json_problem(path, number, error))
             continue
+        if repeat is not None:
+            report.problems.append(_repeat_problem(f"{path}:{number}", repeat))
+            continue
         yield f"{path}:{number}", raw
+
+
+def _repeat_problem(where: str, repeat: json_keys.RepeatedKey, top: str = "(task)") -> TaskFileProblem:
+    field = json_path(list(repeat.path)) if repeat.path else top
+    return TaskFileProblem(where, field, f"key {repeat.key!r} is given twice (JSON would keep only the last)")
 
 
 def _lines(text: str) -> Iterator[str]:

@@ -37,6 +37,7 @@ from fastmcp.client.transports import ClientTransport, StdioTransport, Streamabl
 from mcp import types as mcp_types
 from pydantic import ValidationError
 
+from button import json_keys
 from button.errors import ConfigError, ToolServerError
 from button.task import Task
 from button.trajectory import Usage
@@ -168,11 +169,13 @@ class ToolSession:
             return {}, f"unknown tool {name!r}; the tools are: {', '.join(sorted(self.names))}"
         raw = call["function"].get("arguments") or "{}"
         try:
-            arguments = json.loads(raw)
+            arguments, repeat = json_keys.decode(raw)
         except json.JSONDecodeError as error:
             return {}, f"the arguments of {name!r} are not valid JSON: {error.msg} at column {error.colno}"
         if not isinstance(arguments, dict):
             return {}, f"the arguments of {name!r} must be a JSON object"
+        if repeat is not None:  # which value was meant is unknown: the call is not made
+            return {}, f"the arguments of {name!r} are ambiguous: {repeat}"
         return arguments, None
 
 

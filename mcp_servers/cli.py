@@ -259,11 +259,13 @@ async def load_sources(args: argparse.Namespace) -> list[Task]:
 
 
 async def serve_stdio(task: Task, client: ModelClient, cache: SimCache | None) -> None:
+    from mcp_servers.repeated_keys import marked_stdin
     from mcp_servers.server import build_server
     from simulator.tool_agent import ToolSimulator
 
     server = build_server(ToolSimulator(task, client, cache=cache))
-    await server.run_stdio_async(show_banner=False, log_level="WARNING")
+    with marked_stdin():
+        await server.run_stdio_async(show_banner=False, log_level="WARNING")
 
 
 async def serve_http_forever(

@@ -57,6 +57,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from button.errors import ConfigError, ToolServerError
 from button.llm import ModelClient
 from button.task import Task
+from mcp_servers.repeated_keys import marked_receive
 from mcp_servers.server import build_server
 from mcp_servers.tools import EPISODE_SCOPE_KEY
 from simulator.sim_cache import SimCache
@@ -127,6 +128,8 @@ class TaskRouter:
         inner = dict(scope, path=INNER_PATH, raw_path=INNER_PATH.encode(), root_path="")
         if match["episode"]:
             inner[EPISODE_SCOPE_KEY] = unquote(match["episode"])
+        if scope["method"] == "POST":
+            receive = await marked_receive(receive)
         await app(inner, receive, send)
 
     def app_for(self, task: str | None) -> ASGIApp | None:

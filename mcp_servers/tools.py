@@ -36,12 +36,13 @@ import json
 import os
 from typing import Any
 
-from fastmcp.server.dependencies import get_context
+from fastmcp.server.dependencies import FastMCPRequestContext, get_context
 from fastmcp.tools.base import RawStructuredToolResult, Tool, ToolResult
 from mcp.types import ContentBlock, TextContent
 from pydantic import ConfigDict, Field
 
 from button.task import FunctionSpec
+from mcp_servers.repeated_keys import MARK
 from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
 
 DEFAULT_EPISODE = "default"
@@ -77,8 +78,12 @@ class SimulatedTool(Tool):
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         episode_id = current_episode()
-        result = await self.simulator.call(self.function, arguments, episode_id=episode_id)
         facts = {"episode_id": episode_id, "model": self.simulator.client.model}
+        repeated = request_meta().get(MARK)
+        if isinstance(repeated, str):  # which value was meant is unknown: answer as a bad call
+            failed = SimulatedResult(error=f"invalid arguments for {self.function}: {repeated}")
+            return to_tool_result(failed, facts)
+        result = await self.simulator.call(self.function, arguments, episode_id=episode_id)
         if not self.structured and result.error is None:
             return text_result(result, facts)
         return to_tool_result(result, facts)
@@ -115,12 +120,23 @@ def text_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult:
     return ToolResult(content=[TextContent(type="text", text=text)], meta=meta)
 
 
+def _request_context() -> FastMCPRequestContext | None:
+    """The request being handled, or None outside one."""
+    try:
+        return get_context().request_context
+    except RuntimeError:
+        return None
+
+
+def request_meta() -> dict[str, Any]:
+    """The ``_meta`` of the request being handled (empty outside one)."""
+    request_context = _request_context()
+    return dict(request_context.meta or {}) if request_context is not None else {}
+
+
 def current_episode() -> str:
     """The episode of the request being handled (see the module docstring)."""
-    try:
-        request_context = get_context().request_context
-    except RuntimeError:
-        return DEFAULT_EPISODE
+    request_context = _request_context()
     if request_context is None:
         return DEFAULT_EPISODE
     meta = request_context.meta or {}

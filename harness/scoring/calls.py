@@ -10,7 +10,8 @@ A call is read from an assistant message's ``tool_calls``; its answer is the
 - else *plain text* (``plain=True``, ``result=None``, the text in ``text``):
   a value the text contains still counts as taken from it.
 
-A call whose arguments are not a JSON object keeps ``arguments=None``. Each
+A call whose arguments are not a JSON object keeps ``arguments=None``; one
+whose arguments give a key twice is invalid (which value was meant is unknown). Each
 call is checked against the ``parameters`` of the tool offered under its name:
 ``problem`` says why it is invalid (``invented`` when no such tool was offered).
 """
@@ -21,6 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from button import json_keys
 from button.schemas import first_error
 from button.task import Task
 from button.trajectory import Trajectory
@@ -97,7 +99,7 @@ def actual_calls(trajectory: Trajectory, task: Task | None = None) -> list[Actua
             decoded = None if error else parse_json_text(content)
             failed = error or _is_error_object(decoded)
             plain = not failed and decoded is None and bool(content.strip())
-            arguments = _object(raw_text)
+            arguments, ambiguous = _object(raw_text)
             calls.append(
                 ActualCall(
                     index=len(calls),
@@ -110,7 +112,7 @@ def actual_calls(trajectory: Trajectory, task: Task | None = None) -> list[Actua
                     failed=failed or (decoded is None and not plain),
                     text=content,
                     plain=plain,
-                    problem=_problem(offered.get(name), arguments, bool(offered)),
+                    problem=ambiguous or _problem(offered.get(name), arguments, bool(offered)),
                     invented=bool(offered) and name not in offered,
                 )
             )
@@ -134,6 +136,12 @@ def assistant_turns(trajectory: Trajectory) -> int:
     return sum(1 for message in trajectory.messages if message.get("role") == "assistant")
 
 
-def _object(text: str) -> dict[str, Any] | None:
-    value = parse_json_text(text)
-    return value if isinstance(value, dict) else None
+def _object(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The arguments as an object (else None), and a key they give twice (the call is then invalid)."""
+    try:
+        value, repeat = json_keys.decode(text)
+    except ValueError:
+        return None, None
+    if not isinstance(value, dict):
+        return None, None
+    return value, f"(arguments): {repeat}" if repeat is not None else None

@@ -46,6 +46,8 @@ EXPECTED = {
     "plan_computed_bad_expression.jsonl": (":1", "plan[1][0].arguments.city"),
     "duplicate_task_id.jsonl": (":2", "id"),
     "tasks_object_bad.json": (": tasks[1]", "scenario"),
+    "repeated_key.jsonl": (":1", "functions[1].function.parameters.properties.nights"),
+    "tasks_object_repeated_key.json": (": tasks[1]", "(task)"),
 }
 
 
