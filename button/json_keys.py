@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from button.errors import clip
 from button.task_rules import json_path
 
 
@@ -26,8 +27,8 @@ class RepeatedKey:
     key: str
 
     def __str__(self) -> str:
-        where = f" in {json_path(self.path)}" if self.path else ""
-        return f"key {self.key!r} is given twice{where}"
+        where = f" in {clip(json_path(self.path), 200)}" if self.path else ""
+        return f"key {clip(self.key, 100)!r} is given twice{where}"
 
 
 class _WithRepeats(dict[str, Any]):

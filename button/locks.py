@@ -25,9 +25,14 @@ def directory_lock(directory: Path, what: str) -> Iterator[None]:
     path = directory / LOCK_FILE
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
         raise RunFileError(f"cannot create: {error.strerror or error}", where=str(directory)) from error
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise RunFileError(
+            f"cannot open the lock file: {error.strerror or error}", where=str(path)
+        ) from error
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -19,12 +19,16 @@ from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from button.errors import clip
+
 REF_KEYWORDS = ("$ref", "$dynamicRef")
+MESSAGE_LIMIT = 500  # characters of a problem's message; longer ones have the bad value clipped
+VALUE_LIMIT = 120  # characters of the bad value quoted in a clipped message
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)  # the metaschema's validator, built once
 
 
@@ -56,11 +60,23 @@ def all_errors(schema: dict[str, Any], value: Any) -> list[tuple[list[str | int]
     level, never a lookup elsewhere."""
     validator = _validator(_canonical(schema))
     try:
-        return [(list(error.absolute_path), error.message) for error in validator.iter_errors(value)]
+        return [(list(error.absolute_path), _message(error)) for error in validator.iter_errors(value)]
     except Unresolvable as error:
         return [([], f"the schema's {error.ref!r} does not resolve inside the schema")]
     except RecursionError:
         return [([], "the value or the schema is nested too deeply to check")]
+
+
+def _message(error: ValidationError) -> str:
+    """jsonschema's message, the bad value in it clipped with its size said (a 1 MB
+    argument would otherwise come back whole in every error about it)."""
+    message = str(error.message)
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    quoted = repr(error.instance)
+    if quoted in message:
+        return message.replace(quoted, clip(quoted, VALUE_LIMIT))
+    return clip(message, MESSAGE_LIMIT)
 
 
 def refs(schema: Any) -> Iterator[str]:

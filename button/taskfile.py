@@ -46,7 +46,7 @@ def read_task_file(path: str | Path) -> TaskFileReport:
     path = Path(path)
     report = TaskFileReport(path=path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is not content
     except FileNotFoundError as error:
         raise TaskFileError("no such file", where=str(path)) from error
     except (OSError, UnicodeDecodeError) as error:

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from button.arg_types import number_in
+from button.arg_types import command_line, number_in
 from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError
@@ -111,7 +111,9 @@ def register(subparsers: Any) -> None:
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--mcp-url", metavar="URL", help="use this streamable-HTTP MCP server for the tools")
-    source.add_argument("--mcp-command", metavar="CMD", help="start this stdio MCP server per conversation")
+    source.add_argument(
+        "--mcp-command", type=command_line, metavar="CMD", help="start this stdio MCP server per conversation"
+    )
     parser.add_argument(
         "--allow-missing-tools",
         action="store_true",

@@ -25,6 +25,7 @@ import json
 import os
 import shlex
 import time
+from argparse import ArgumentTypeError
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -38,12 +39,14 @@ from mcp import types as mcp_types
 from pydantic import ValidationError
 
 from button import json_keys
-from button.errors import ConfigError, ToolServerError
+from button.arg_types import command_line
+from button.errors import ConfigError, ToolServerError, clip
 from button.task import Task
 from button.trajectory import Usage
 
 CALL_TIMEOUT_S = 600.0
 PROBE_TIMEOUT_S = 10.0
+ERROR_TEXT_LIMIT = 2000  # characters of a tool error kept in a message's meta (its content keeps it whole)
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,11 @@ class ToolSource:
             raise ConfigError(
                 "give exactly one of an MCP URL and an MCP command", where="--mcp-url/--mcp-command"
             )
-        if self.command is not None and not shlex.split(self.command):
-            raise ConfigError("the MCP command is empty", where="--mcp-command")
+        if self.command is not None:
+            try:
+                command_line(self.command)
+            except ArgumentTypeError as error:
+                raise ConfigError(str(error), where="--mcp-command") from None
 
     def describe(self) -> str:
         return self.url if self.url is not None else f"stdio: {self.command}"
@@ -144,7 +150,7 @@ class ToolSession:
             latency_s=time.monotonic() - started,
             usage=usage,
             model=model,
-            error=text if result.is_error else None,
+            error=clip(text, ERROR_TEXT_LIMIT) if result.is_error else None,  # the text itself is in content
         )
 
     async def _server_answers(self) -> bool:

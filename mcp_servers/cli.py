@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from rich.console import Console
 
-from button.arg_types import number_in
+from button.arg_types import command_line, number_in, port_number
 from button.cli import HelpFormatter
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError, InputError
@@ -90,12 +90,15 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument(
         "--twin-command",
+        type=command_line,
         metavar="CMD",
         help="serve a simulated twin of the stdio MCP server CMD starts (one shell-quoted string)",
     )
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="HTTP port; 0 picks a free one (default 8765)")
+    serve.add_argument(
+        "--port", type=port_number, default=8765, help="HTTP port; 0 picks a free one (default 8765)"
+    )
     serve.add_argument(
         "--auth-token",
         metavar="TOKEN",
@@ -174,11 +177,12 @@ async def serve_command(args: argparse.Namespace) -> int:
                 await serve_http_forever(args, tasks, clients[Role.TOOL], cache)
     finally:
         if cache is not None:
-            failed = f", {cache.failures} failed reads or writes" if cache.failures else ""
-            stderr.print(
-                f"simulator cache {cache.path}: {cache.hits} hits, {cache.misses} misses{failed}",
-                markup=False,
-            )
+            if cache.hits + cache.misses + cache.failures:  # a server that never answered a call says nothing
+                failed = f", {cache.failures} failed reads or writes" if cache.failures else ""
+                stderr.print(
+                    f"simulator cache {cache.path}: {cache.hits} hits, {cache.misses} misses{failed}",
+                    markup=False,
+                )
             cache.close()
     return 0
 
@@ -237,10 +241,7 @@ async def load_sources(args: argparse.Namespace) -> list[Task]:
             where="button serve",
         )
     if args.twin_command:
-        words = shlex.split(args.twin_command)
-        if not words:
-            raise InputError("the command is empty", where="--twin-command")
-        return [await twin_of(words)]
+        return [await twin_of(shlex.split(args.twin_command))]
     if args.twin == "-" and not (args.source and args.source_after_twin):
         raise InputError(
             "with no URL, give the command that starts the MCP server after --: "

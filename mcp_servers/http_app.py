@@ -60,6 +60,7 @@ from button.task import Task
 from mcp_servers.repeated_keys import marked_receive
 from mcp_servers.server import build_server
 from mcp_servers.tools import EPISODE_SCOPE_KEY
+from simulator.episodes import EpisodeStore
 from simulator.sim_cache import SimCache
 from simulator.tool_agent import ToolSimulator
 
@@ -79,7 +80,9 @@ def is_loopback(host: str) -> bool:
 
 
 def require_token(host: str, auth_token: str | None) -> None:
-    """Refuse to serve off loopback without a bearer token."""
+    """Refuse to serve off loopback without a bearer token, and any token of blanks."""
+    if auth_token is not None and not auth_token.strip():
+        raise ConfigError("the token is blank: give one a client cannot guess", where="--auth-token")
     if not is_loopback(host) and not auth_token:
         raise ConfigError(f"binding {host} (not loopback) needs an auth token", where="--auth-token")
 
@@ -266,7 +269,8 @@ async def serve_http(
 ) -> AsyncIterator[RunningServer]:
     """Serve ``tasks`` over streamable HTTP while the block runs (see the module docstring)."""
     require_token(host, auth_token)
-    simulators = {task.id: ToolSimulator(task, tool_client, cache=cache) for task in tasks}
+    episodes = EpisodeStore()  # one byte budget for every task served
+    simulators = {task.id: ToolSimulator(task, tool_client, cache=cache, episodes=episodes) for task in tasks}
     app = build_http_app(simulators, auth_token=auth_token, allowed_origins=allowed_origins)
     listener = _bind(host, port)
     server = _EmbeddedUvicorn(

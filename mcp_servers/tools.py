@@ -41,6 +41,7 @@ from fastmcp.tools.base import RawStructuredToolResult, Tool, ToolResult
 from mcp.types import ContentBlock, TextContent
 from pydantic import ConfigDict, Field
 
+from button.errors import clip
 from button.task import FunctionSpec
 from mcp_servers.repeated_keys import MARK
 from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
@@ -48,6 +49,7 @@ from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
 DEFAULT_EPISODE = "default"
 STDIO_EPISODE = f"stdio:{os.getpid()}"
 EPISODE_SCOPE_KEY = "button.episode_id"  # ASGI scope key set by the HTTP router
+ERROR_TEXT_LIMIT = 2000  # characters of a tool error's text; a longer one is clipped, its size said
 
 
 class SimulatedTool(Tool):
@@ -99,7 +101,8 @@ def to_tool_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult
         }
     }
     if result.error is not None:
-        return ToolResult(content=[TextContent(type="text", text=result.error)], is_error=True, meta=meta)
+        error = TextContent(type="text", text=clip(result.error, ERROR_TEXT_LIMIT))
+        return ToolResult(content=[error], is_error=True, meta=meta)
     text: list[ContentBlock] = [TextContent(type="text", text=json.dumps(result.value, ensure_ascii=False))]
     if isinstance(result.value, dict):
         return ToolResult(content=text, structured_content=result.value, meta=meta)

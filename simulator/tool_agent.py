@@ -6,20 +6,21 @@ A call is answered in four steps (ARCHITECTURE.md, "Where a behaviour lives"):
    call gets an error naming the field and the rule, never an exception;
 2. the context is built: the function, the atomic task it serves
    (``Task.subtask_for``), the task's scenario and instruction, and the
-   episode's earlier calls and results, so that ids and prices agree;
+   episode's earlier calls and results, so that ids and prices agree; every
+   value in it is clipped with a marker (``messages``);
 3. the tool model answers with JSON constrained to ``returns`` (a free-form
    object without it), validated, retried a bounded number of times
    (``ModelClient.complete_json``), else an error saying why;
 4. the result is cached (``SimCache``) under a key of everything in step 2.
 
 State is per *episode* (one conversation with one world): ``call(...,
-episode_id=...)`` keeps each episode's history apart. Repeating an identical
-call in an episode returns the earlier result without asking the model.
+episode_id=...)`` keeps each episode's history apart, in a store bounded by
+bytes (``simulator.episodes``). Repeating an identical call in an episode
+returns the earlier result without asking the model.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from string import Template
@@ -30,6 +31,8 @@ from button.llm import ModelClient
 from button.schemas import first_error
 from button.task import AtomicTask, FunctionSpec, Task
 from button.trajectory import Usage
+from simulator.episodes import HISTORY_SHOWN, Episode, EpisodeStore, Given, ToolCall, clipped, stands_for
+from simulator.episodes import shown as shown_arguments
 from simulator.sim_cache import SimCache, canonical_json, digest
 
 SYSTEM_PROMPT = resources.files("simulator").joinpath("prompts/tool_agent.md").read_text(encoding="utf-8")
@@ -38,18 +41,8 @@ CALL_PROMPT = Template(
 )
 PROMPT_VERSION = digest([SYSTEM_PROMPT, CALL_PROMPT.template])
 FREE_FORM_RESULT: dict[str, Any] = {"type": "object"}
-HISTORY_LIMIT = 12  # earlier calls shown to the model (a small model has a small window)
 RESULT_TEXT_LIMIT = 1500  # characters of one earlier result shown to the model
-EPISODE_LIMIT = 4096  # episodes remembered by one simulator; the oldest are forgotten
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One finished call of an episode."""
-
-    name: str
-    arguments: dict[str, Any]
-    result: Any
+ARGUMENTS_SHOWN = 8000  # characters of the call's own arguments shown to the model
 
 
 @dataclass
@@ -64,38 +57,6 @@ class SimulatedResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-class Running:
-    """The place of a call still running in ``Episode.calls`` (compared by identity)."""
-
-
-@dataclass
-class Episode:
-    """The calls of one episode in arrival order.
-
-    A call takes its place when it starts, so concurrent calls keep their
-    arrival order; a failed call gives its place up (it never happened in this world).
-    """
-
-    calls: list[ToolCall | Running] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-
-    def history(self) -> list[ToolCall]:
-        return [call for call in self.calls if isinstance(call, ToolCall)]
-
-    def start(self) -> Running:
-        place = Running()
-        self.calls.append(place)
-        return place
-
-    def finish(self, place: Running, call: ToolCall | None) -> None:
-        """Put the finished call in its place, or remove the place of a failed one."""
-        index = self.calls.index(place)
-        if call is None:
-            del self.calls[index]
-        else:
-            self.calls[index] = call
 
 
 def result_schema(spec: FunctionSpec) -> dict[str, Any]:
@@ -113,57 +74,66 @@ def argument_error(spec: FunctionSpec, arguments: dict[str, Any]) -> str | None:
     if error is None:
         return None
     where, message = error
-    return f"invalid arguments for {spec.name}: " + (f"{where!r}: {message}" if where else message)
+    return f"invalid arguments for {spec.name}: " + (
+        f"{clipped(where, 200)!r}: {message}" if where else message
+    )
 
 
 class ToolSimulator:
-    """Plays every function of one task; one history per episode."""
+    """Plays every function of one task; one history per episode.
 
-    def __init__(self, task: Task, client: ModelClient, *, cache: SimCache | None = None) -> None:
+    Episodes live in ``episodes``, a store bounded by bytes that several
+    simulators may share (``button serve`` shares one among its tasks).
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        client: ModelClient,
+        *,
+        cache: SimCache | None = None,
+        episodes: EpisodeStore | None = None,
+    ) -> None:
         self.task = task
         self.client = client
         self.cache = cache
-        self.episodes: OrderedDict[str, Episode] = OrderedDict()
+        self.episodes = episodes if episodes is not None else EpisodeStore()
 
     def episode(self, episode_id: str) -> Episode:
-        episode = self.episodes.get(episode_id)
-        if episode is None:
-            episode = self.episodes[episode_id] = Episode()
-            while len(self.episodes) > EPISODE_LIMIT:
-                self.episodes.popitem(last=False)
-        self.episodes.move_to_end(episode_id)
-        return episode
+        return self.episodes.episode((self.task.id, episode_id))
 
     async def call(self, name: str, arguments: dict[str, Any], *, episode_id: str) -> SimulatedResult:
         """Answer one call in an episode and remember it there."""
-        episode = self.episode(episode_id)
-        history = episode.history()
-        earlier = _same_call(history, name, arguments)
+        key = (self.task.id, episode_id)
+        episode = self.episodes.episode(key)
+        given = Given.of(arguments)
+        earlier = episode.same_call(name, given)
         if earlier is not None:
             return SimulatedResult(value=earlier.result, cache_hit=True)
+        history = episode.history()
         place = episode.start()
         try:
-            result = await self.simulate(name, arguments, history)
+            result = await self.simulate(name, given, history)
         except BaseException:  # cancelled or broken: the call never happened in this world
-            episode.finish(place, None)
+            self.episodes.finish(key, episode, place, None)
             raise
-        episode.finish(place, ToolCall(name, arguments, result.value) if result.ok else None)
+        self.episodes.finish(
+            key, episode, place, ToolCall.of(name, given, result.value) if result.ok else None
+        )
         episode.usage.add(result.usage)
         return result
 
-    async def simulate(
-        self, name: str, arguments: dict[str, Any], history: list[ToolCall]
-    ) -> SimulatedResult:
+    async def simulate(self, name: str, given: Given, history: list[ToolCall]) -> SimulatedResult:
         """Answer one call given the earlier calls; no episode state."""
         spec = self.task.function(name)
         if spec is None:
-            return SimulatedResult(error=f"unknown tool {name!r}")
-        problem = argument_error(spec, arguments)
+            return SimulatedResult(error=f"unknown tool {clipped(name, 200)!r}")
+        problem = argument_error(spec, given.value)
         if problem is not None:
             return SimulatedResult(error=problem)
-        shown = history[-HISTORY_LIMIT:]
-        step = self.task.subtask_for(name, arguments)
-        key = self.cache_key(spec, arguments, shown, step)
+        shown = history[-HISTORY_SHOWN:]
+        step = self.task.subtask_for(name, given.value)
+        key = self.cache_key(spec, given, shown, step)
         if self.cache is not None:
             hit, value = await self.cache.get(key)
             if hit:
@@ -177,7 +147,7 @@ class ToolSimulator:
         )
         try:
             value, usage = await self.client.complete_json(
-                self.messages(spec, arguments, shown, step), asked, name=name
+                self.messages(spec, given, shown, step), asked, name=name
             )
         except StructuredOutputError as error:
             return SimulatedResult(
@@ -192,11 +162,17 @@ class ToolSimulator:
         return SimulatedResult(value=value, usage=usage)
 
     def messages(
-        self, spec: FunctionSpec, arguments: dict[str, Any], history: list[ToolCall], step: AtomicTask | None
+        self, spec: FunctionSpec, given: Given, history: list[ToolCall], step: AtomicTask | None
     ) -> list[dict[str, Any]]:
-        """The chat messages that ask the tool model for one result (``step``: the subtask it serves)."""
+        """The chat messages that ask the tool model for one result (``step``: the subtask it serves).
+
+        Each value in it is clipped with a marker saying its full size: an earlier
+        call's arguments (``ARGUMENTS_KEPT``) and result (``RESULT_TEXT_LIMIT``),
+        this call's arguments (``ARGUMENTS_SHOWN``).
+        """
         lines = [
-            f"{i}. {call.name}({canonical_json(call.arguments)}) -> {_clip(canonical_json(call.result))}"
+            f"{i}. {call.name}({shown_arguments(call.arguments)}) -> "
+            f"{clipped(canonical_json(call.result), RESULT_TEXT_LIMIT)}"
             for i, call in enumerate(history, 1)
         ]
         user = CALL_PROMPT.substitute(
@@ -207,12 +183,12 @@ class ToolSimulator:
             description=spec.function.description or "(none)",
             returns=canonical_json(result_schema(spec)),
             history="\n".join(lines) or "(none yet)",
-            arguments=canonical_json(arguments),
+            arguments=clipped(given.text, ARGUMENTS_SHOWN),
         )
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
     def cache_key(
-        self, spec: FunctionSpec, arguments: dict[str, Any], history: list[ToolCall], step: AtomicTask | None
+        self, spec: FunctionSpec, given: Given, history: list[ToolCall], step: AtomicTask | None
     ) -> str:
         """A digest of everything that shapes the result (never the endpoint's URL: ports change)."""
         return digest(
@@ -221,18 +197,7 @@ class ToolSimulator:
                 "prompt": PROMPT_VERSION,
                 "function": spec.model_dump(mode="json"),
                 "task": [self.task.scenario, self.task.instruction, step.instruction if step else None],
-                "arguments": arguments,
-                "history": [[call.name, call.arguments, call.result] for call in history],
+                "arguments": given.value,
+                "history": [[call.name, stands_for(call.arguments), call.result] for call in history],
             }
         )
-
-
-def _same_call(history: list[ToolCall], name: str, arguments: dict[str, Any]) -> ToolCall | None:
-    wanted = canonical_json(arguments)
-    return next(
-        (call for call in history if call.name == name and canonical_json(call.arguments) == wanted), None
-    )
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= RESULT_TEXT_LIMIT else text[: RESULT_TEXT_LIMIT - 3] + "..."

@@ -84,8 +84,8 @@ async def test_episodes_from_url_and_meta_keep_separate_histories(running: Runni
     assert [first.structured_content["price"], second.structured_content["price"]] == [100, 101]
     assert other.structured_content["price"] == 100 and named.structured_content["price"] == 100
     assert second.meta["button"]["episode_id"] == "one" and named.meta["button"]["episode_id"] == "three"
-    episodes = running.simulators[FINANCE].episodes
-    assert [len(episodes[e].history()) for e in ("one", "two", "three")] == [2, 1, 1]
+    simulator = running.simulators[FINANCE]
+    assert [len(simulator.episode(e).history()) for e in ("one", "two", "three")] == [2, 1, 1]
 
 
 async def test_an_episode_id_with_slashes_and_hashes_routes_to_its_episode(running: RunningServer) -> None:
@@ -93,7 +93,7 @@ async def test_an_episode_id_with_slashes_and_hashes_routes_to_its_episode(runni
     async with Client(running.url_for(FINANCE, episode_id=episode)) as client:
         result = await price(client, "AAPL")
     assert result.meta["button"]["episode_id"] == episode
-    assert len(running.simulators[FINANCE].episodes[episode].history()) == 1
+    assert len(running.simulators[FINANCE].episode(episode).history()) == 1
 
 
 async def test_result_is_structured_and_json_text_with_usage_in_meta(running: RunningServer) -> None:

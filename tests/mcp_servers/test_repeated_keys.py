@@ -15,28 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx2
-
 from button.endpoints import EndpointConfig, Role
 from button.llm import ModelClient
 from button.taskfile import load_tasks
 from mcp_servers.http_app import serve_http
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import ScriptedOpenAI, say
+from tests.mcp_servers.raw_jsonrpc import HELLO, RawSession, call_text
 
 BUTTON = str(Path(sys.executable).with_name("button"))
 FINANCE = "finance.two_share_prices_then_split"
+TOOL = "get_share_price"
 REPEATED = '{"ticker": "AAPL", "ticker": "MSFT"}'
-HELLO = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}
 ANSWER = {"ticker": "AAPL", "price": 191.5, "currency": "USD", "as_of": "2026-12-01"}
-
-
-def call_text(request_id: int, arguments: str) -> str:
-    """A tools/call request as text, with the arguments spliced in exactly as given."""
-    return (
-        f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", '
-        f'"params": {{"name": "get_share_price", "arguments": {arguments}}}}}'
-    )
 
 
 def assert_repeat_refused(result: dict[str, Any]) -> None:
@@ -45,55 +36,35 @@ def assert_repeat_refused(result: dict[str, Any]) -> None:
     assert text == "invalid arguments for get_share_price: key 'ticker' is given twice", text
 
 
-def sse_result(response: httpx2.Response) -> dict[str, Any]:
-    """The JSON-RPC result of a POST answered as JSON or as an event stream."""
-    if response.headers["content-type"].startswith("application/json"):
-        return json.loads(response.text)["result"]  # type: ignore[no-any-return]
-    data = [line[5:] for line in response.text.splitlines() if line.startswith("data:")]
-    return json.loads(data[-1])["result"]  # type: ignore[no-any-return]
-
-
 async def test_over_http_a_repeated_key_is_a_tool_error_and_the_model_is_not_asked() -> None:
     tasks = load_tasks(TASKS_FILE, only=[FINANCE])
     with ScriptedOpenAI(lambda body: say(json.dumps(ANSWER))) as scripted:
         model = ModelClient(EndpointConfig(Role.TOOL, scripted.base_url, scripted.model), scripted.base_url)
-        async with serve_http(tasks, model) as server:
-            url = server.url_for(FINANCE, episode_id="raw")
-            headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-            async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-                hello = await http.post(
-                    url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO}
-                )
-                headers["Mcp-Session-Id"] = hello.headers.get("mcp-session-id", "")
-                headers["Mcp-Protocol-Version"] = HELLO["protocolVersion"]
-                await http.post(
-                    url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers
-                )
-                refused = await http.post(url, content=call_text(2, REPEATED), headers=headers)
-                assert scripted.requests == []
-                answered = await http.post(url, content=call_text(3, '{"ticker": "AAPL"}'), headers=headers)
-            simulator = server.simulators[FINANCE]
-    assert_repeat_refused(sse_result(refused))
-    good = sse_result(answered)
-    assert good.get("isError") is not True and good["structuredContent"] == ANSWER
+        async with serve_http(tasks, model) as server, RawSession(server.url_for(FINANCE, "raw")) as session:
+            _, refused = await session.call(TOOL, REPEATED)
+            assert scripted.requests == []
+            _, answered = await session.call(TOOL, '{"ticker": "AAPL"}')
+            remembered = server.simulators[FINANCE].episode("raw").history()
+    assert refused is not None and answered is not None
+    assert_repeat_refused(refused["result"])
+    assert answered["result"]["structuredContent"] == ANSWER
     assert len(scripted.requests) == 1
-    remembered = simulator.episodes["raw"].history()
     assert [call.arguments for call in remembered] == [{"ticker": "AAPL"}]
 
 
-def test_over_stdio_a_repeated_key_is_a_tool_error_and_the_server_keeps_serving(tmp_path: Path) -> None:
+def test_over_stdio_a_repeated_key_is_a_tool_error_and_the_server_keeps_serving() -> None:
     with ScriptedOpenAI(lambda body: say(json.dumps(ANSWER))) as scripted:
         env = {**os.environ, **scripted.env("tool")}
         process = subprocess.Popen(
             [BUTTON, "serve", str(TASKS_FILE), "--task", FINANCE, "--no-cache"],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None and process.stdout is not None and process.stderr is not None
         lines = [
             json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO}),
             json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-            call_text(2, REPEATED),
-            call_text(3, '{"ticker": "AAPL"}'),
+            call_text(2, TOOL, REPEATED),
+            call_text(3, TOOL, '{"ticker": "AAPL"}'),
         ]
         process.stdin.write("\n".join(lines) + "\n")
         process.stdin.flush()
@@ -103,7 +74,6 @@ def test_over_stdio_a_repeated_key_is_a_tool_error_and_the_server_keeps_serving(
             answers[message["id"]] = message
         process.stdin.close()  # the end of input ends the server
         assert process.wait(timeout=30) == 0
-        assert process.stderr is not None
         stderr = process.stderr.read()
     assert_repeat_refused(answers[2]["result"])
     assert answers[3]["result"]["structuredContent"] == ANSWER
