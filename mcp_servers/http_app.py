@@ -21,7 +21,10 @@ Episode URLs take every protocol version: the URL names the world.
 Every request first passes two checks: a bearer token (when one is set, else
 401) and the Origin header (a browser origin other than localhost or an
 allowed one gets 403, against DNS rebinding, as the MCP specification
-advises). A server bound to a non-loopback address must have a token.
+advises). A server bound to a non-loopback address must have a token. A
+POST body is read whole before the MCP app sees it: one over ``MAX_BODY_BYTES``
+is refused with 413, and a tool call whose arguments repeat a key is marked
+(``mcp_servers.repeated_keys``).
 
 In-process API (the harness uses it; keep it stable)::
 
@@ -52,12 +55,12 @@ from mcp_types import UNSUPPORTED_PROTOCOL_VERSION
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from button.errors import ConfigError, ToolServerError
 from button.llm import ModelClient
 from button.task import Task
-from mcp_servers.repeated_keys import marked_receive
+from mcp_servers.repeated_keys import mark
 from mcp_servers.server import build_server
 from mcp_servers.tools import EPISODE_SCOPE_KEY
 from simulator.episodes import EpisodeStore
@@ -68,6 +71,7 @@ ROUTE = re.compile(r"^(?:/tasks/(?P<task>[^/]+))?(?:/episodes/(?P<episode>[^/]+)
 INNER_PATH = "/mcp"
 SHUTDOWN_GRACE_S = 2  # then open streams are closed: a client may hold one forever
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a request body past this is refused (413), never held
 
 
 def is_loopback(host: str) -> bool:
@@ -132,7 +136,12 @@ class TaskRouter:
         if match["episode"]:
             inner[EPISODE_SCOPE_KEY] = unquote(match["episode"])
         if scope["method"] == "POST":
-            receive = await marked_receive(receive)
+            body = await _read_body(receive)
+            if body is None:
+                refused = {"error": f"the request body is over {MAX_BODY_BYTES:,} bytes"}
+                await JSONResponse(refused, status_code=413)(scope, receive, send)
+                return
+            receive = _replay(mark(body) or body, receive)
         await app(inner, receive, send)
 
     def app_for(self, task: str | None) -> ASGIApp | None:
@@ -178,6 +187,37 @@ class TaskRouter:
             return True
         host = urlsplit(origin).hostname
         return host is not None and is_loopback(host)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """A request's whole body, or None past ``MAX_BODY_BYTES`` (what was read is dropped)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` whole, then whatever the client sends next."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
 
 
 def sessionless_refusal(headers: dict[str, str]) -> JSONResponse | None:

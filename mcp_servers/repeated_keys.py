@@ -8,8 +8,8 @@ marked in its ``_meta`` under ``MARK``; the tool (``mcp_servers.tools``) then
 answers it with a tool error naming the key, as it answers any bad
 arguments, and the episode does not remember it.
 
-- HTTP: ``marked_receive`` replays a POST body, marked when it must be
-  (``mcp_servers.http_app`` wraps every request in it).
+- HTTP: ``mcp_servers.http_app`` reads each POST body whole and passes on
+  ``mark(body)`` when there is one.
 - stdio: ``marked_stdin`` puts a pipe in front of the SDK's standard input and
   copies the real one into it line by line, marked when it must be.
 """
@@ -22,8 +22,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-from starlette.types import Message, Receive
 
 from button import json_keys
 
@@ -57,28 +55,6 @@ def _mark_call(message: Any) -> bool:
     meta = params.get("_meta")
     params["_meta"] = {**(meta if isinstance(meta, dict) else {}), MARK: str(repeat)}
     return True
-
-
-async def marked_receive(receive: Receive) -> Receive:
-    """A ``receive`` that gives the whole request body at once, marked when it must be."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return _replay([message], receive)  # the client went away: pass that on
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    body = mark(body) or body
-    return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    async def replayed() -> Message:
-        return messages.pop(0) if messages else await receive()
-
-    return replayed
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import pytest_asyncio
 from button.endpoints import EndpointConfig, Role
 from button.llm import ModelClient
 from button.taskfile import load_tasks
-from mcp_servers.http_app import RunningServer, serve_http
+from mcp_servers.http_app import MAX_BODY_BYTES, RunningServer, serve_http
 from mcp_servers.tools import ERROR_TEXT_LIMIT
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import ScriptedOpenAI, say
@@ -105,3 +105,12 @@ async def test_a_request_the_sdk_cannot_read_is_a_json_rpc_error_and_nothing_mor
     _, answer = await around_a_bad_call(served, TOOL, arguments)
     assert answer["error"]["code"] == code
     assert "\n" not in answer["error"]["message"]
+
+
+async def test_a_request_over_the_size_limit_is_refused_before_it_is_read_whole(
+    served: tuple[RunningServer, ScriptedOpenAI],
+) -> None:
+    arguments = json.dumps({"ticker": "A" * (MAX_BODY_BYTES + 1)})
+    status, answer = await around_a_bad_call(served, TOOL, arguments)
+    assert status == 413
+    assert answer == {"error": f"the request body is over {MAX_BODY_BYTES:,} bytes"}
