@@ -10,8 +10,9 @@ and remembered), ``--per-episode`` calls per episode (named in ``_meta``).
 
 Reported: the resident memory (VmRSS) of the server process when it is ready,
 then every ``--every`` calls, and at the end; the ratio of the end to the first
-sample after the calls began, and to the start. The server's stated ceiling
-(README, "Limits") is what it must stay under.
+sample after the calls began, to the sample half way (flat: 1.00), and to the
+start. The episode store fills its byte budget in the first few thousand calls
+(README, "Limits"); after that the memory must not move.
 
     python bench/bench_serve_soak.py [--calls 20000] [--argument-kb 100] [--concurrency 4]
 """
@@ -123,9 +124,10 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     (_, start), (first_calls, first), (calls, end) = samples[0], samples[1], samples[-1]
+    half_calls, half = min(samples, key=lambda sample: abs(sample[0] - calls / 2))
     print(f"start {start:.1f} MB; after {first_calls} calls {first:.1f} MB; after {calls} calls {end:.1f} MB")
-    print(f"end / after {first_calls} calls = {end / first:.2f}; end / start = {end / start:.2f}; "
-          f"peak {max(rss for _, rss in samples):.1f} MB")  # fmt: skip
+    print(f"end / after {first_calls} calls = {end / first:.2f}; end / after {half_calls} calls (the second "
+          f"half) = {end / half:.2f}; end / start = {end / start:.2f}; peak {max(rss for _, rss in samples):.1f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":

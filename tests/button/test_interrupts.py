@@ -155,6 +155,33 @@ def test_serve_over_http_stopped_during_a_tool_call_exits_with_one_line(
     assert_one_stop_line(stderr, signum)
 
 
+def test_a_second_signal_while_serve_unwinds_ends_it_at_once(
+    slow_tool_model: tuple[SlowToolModel, dict[str, str]],
+) -> None:
+    """The HTTP server gives an open call a grace period when it stops; a second SIGTERM
+    in that period ends the process there and then, still with one line."""
+    model, env = slow_tool_model
+    port = free_port()
+    command = [BUTTON, "serve", str(TASKS_FILE), "--transport", "http", "--port", str(port), "--no-cache"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.readline()
+
+    async def stop_twice_mid_call() -> None:
+        calling = asyncio.create_task(_call_until_stopped(f"http://127.0.0.1:{port}/tasks/{TASK}/mcp"))
+        while not model.waiting.is_set():
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.3)  # within the grace period
+        process.send_signal(signal.SIGTERM)
+        await asyncio.gather(calling, return_exceptions=True)
+
+    asyncio.run(asyncio.wait_for(stop_twice_mid_call(), 60))
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143, stderr
+    assert lines_of(stderr) == ["interrupted by SIGTERM again: stopped at once"], stderr
+
+
 def test_serve_over_stdio_stopped_during_a_tool_call_exits_with_one_line(
     slow_tool_model: tuple[SlowToolModel, dict[str, str]], tmp_path: Path
 ) -> None:
