@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -43,9 +44,28 @@ def test_atomic_rules_in_order() -> None:
 
 
 def test_prompts_have_system_and_user_messages() -> None:
-    messages = prompt_messages("atomic", scenario="A trip to Oslo.", count="2")
+    messages = prompt_messages("atomic_verify", scenario="A trip to Oslo.", task="Find a flight.")
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "A trip to Oslo." in messages[1]["content"] and "$" not in messages[1]["content"]
+
+
+def test_example_turns_come_before_the_request_and_are_valid_answers() -> None:
+    """Examples are earlier turns (an example inside the request was copied by a small model)."""
+    for name, values in [
+        ("atomic", {"scenario": "A trip to Oslo.", "count": "2"}),
+        ("compose_seq", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
+        ("compose_pts", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
+    ]:
+        messages = prompt_messages(name, **values)
+        roles = [m["role"] for m in messages]
+        assert roles[0] == "system" and roles[-1] == "user" and "assistant" in roles
+        assert "Oslo" in messages[-1]["content"] and "Oslo" not in " ".join(
+            m["content"] for m in messages[:-1]
+        )
+        for message in messages:
+            assert "$" not in message["content"]
+            if message["role"] == "assistant":
+                assert isinstance(json.loads(message["content"]), dict)
 
 
 def param(name: str, kind: str, source: str = "task", value: str = "") -> dict[str, str]:
