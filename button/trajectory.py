@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 
 class TrajectoryStatus(enum.StrEnum):
@@ -124,6 +124,57 @@ class JudgeVerdict(BaseModel):
     usage: Usage = Field(default_factory=Usage)
 
 
+def _empty(value: object) -> bool:
+    return not value
+
+
+def _none(value: object) -> bool:
+    return value is None
+
+
+class PlanPair(BaseModel):
+    """A plan call and the actual call the scorer paired it with (``harness.scoring.matching``)."""
+
+    plan: str  # the plan call's id
+    call: str  # the tool call's id
+    turn: int  # index of the assistant message that made the call
+    matched: bool
+    disagreeing: list[str] = Field(default_factory=list)  # planned arguments that did not agree
+    unverified: list[str] = Field(default_factory=list, exclude_if=_empty)  # passed without a check
+
+
+class InvalidCall(BaseModel):
+    """A call whose arguments broke the offered tool's parameters, or of a tool not offered."""
+
+    call: str
+    name: str
+    reason: str | None
+
+
+class GroundingDetail(BaseModel):
+    """Which values of the last plan group's results the answer stated."""
+
+    answer: bool  # an answer message exists
+    stated: list[JsonValue] = Field(default_factory=list)
+    missing: list[JsonValue] = Field(default_factory=list)
+
+
+class ScoreDetails(BaseModel):
+    """What a score found, beside its numbers. The fields from ``pairs`` to ``grounding``
+    need a plan and are left out of the record without one."""
+
+    invalid_calls: list[InvalidCall] = Field(default_factory=list)
+    pairs: list[PlanPair] | None = Field(default=None, exclude_if=_none)
+    unpaired_plan_calls: list[str] | None = Field(default=None, exclude_if=_none)
+    unpaired_calls: list[str] | None = Field(default=None, exclude_if=_none)
+    order_violations: list[str] | None = Field(default=None, exclude_if=_none)  # plan call ids
+    data_flow_errors: list[str] | None = Field(default=None, exclude_if=_none)  # "c2.city"
+    unverified_flow: list[str] | None = Field(default=None, exclude_if=_none)
+    groups_not_parallel: list[list[str]] | None = Field(default=None, exclude_if=_none)
+    grounding: GroundingDetail | None = Field(default=None, exclude_if=_none)
+    failures: list[str] = Field(default_factory=list)  # the fatal reasons, explained
+
+
 class Score(BaseModel):
     """The judgement of one trajectory, keyed by task and trajectory id.
 
@@ -138,5 +189,5 @@ class Score(BaseModel):
     metrics: dict[str, float | None] = Field(default_factory=dict)
     success: bool | None = None
     reasons: list[FailureReason] = Field(default_factory=list)  # why not a success (may be non-fatal)
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: ScoreDetails = Field(default_factory=ScoreDetails)
     judge: JudgeVerdict | None = None

@@ -9,7 +9,6 @@ panel shows the same thing either way; it says which of the two it shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from button.task import PlannedCall, Task
 from button.trajectory import Score
@@ -60,14 +59,6 @@ def match_plan(task: Task, calls: list[ShownCall], score: Score | None) -> PlanM
 
 def _recorded_pairs(score: Score | None) -> dict[str, tuple[str | None, tuple[str, ...]]] | None:
     """plan call id -> (tool call id, disagreeing arguments), from a score's details."""
-    raw: Any = score.details.get("pairs") if score else None
-    if not isinstance(raw, list):
+    if score is None or score.details.pairs is None:
         return None
-    pairs: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    for item in raw:
-        if isinstance(item, dict) and isinstance(item.get("plan"), str):
-            call = item.get("call")
-            disagreeing = item.get("disagreeing")
-            names = tuple(map(str, disagreeing)) if isinstance(disagreeing, list) else ()
-            pairs[item["plan"]] = (call if isinstance(call, str) else None, names)
-    return pairs
+    return {pair.plan: (pair.call, tuple(pair.disagreeing)) for pair in score.details.pairs}

@@ -55,7 +55,8 @@ def render_score(score: Score | None, problem: str | None = None) -> RenderableT
     if score.judge is not None:
         judged = "✓" if score.judge.success else "✗"
         parts.append(Text.assemble(("judge ", "bold"), f"{judged} {score.judge.model}: ", score.judge.reason))
-    details = {key: value for key, value in score.details.items() if key != "pairs" and value not in ([], {})}
+    shown = score.details.model_dump(mode="json", exclude={"pairs"})
+    details = {key: value for key, value in shown.items() if value not in ([], {})}
     if details:
         parts += [Text("details", style="bold"), pretty_json(details)]
     return Group(*parts)

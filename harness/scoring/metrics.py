@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from button.task import ComputedFrom, PlannedCall, Task, argument_source
-from button.trajectory import Score, Trajectory
+from button.trajectory import GroundingDetail, InvalidCall, PlanPair, Score, ScoreDetails, Trajectory
 from harness.scoring.answer import answer_messages
 from harness.scoring.calls import ActualCall, actual_calls, assistant_turns
 from harness.scoring.grounding import is_stated, stated_values, text_values
@@ -45,7 +45,7 @@ Metrics = dict[str, float | None]
 def score_trajectory(trajectory: Trajectory, task: Task | None) -> Score:
     """The score of one trajectory; ``task=None`` scores what needs no task."""
     calls = actual_calls(trajectory, task)
-    details: dict[str, Any] = {}
+    details = ScoreDetails()
     metrics: Metrics = {}
     metrics.update(_validity(calls, details))
     metrics["assistant_turns"] = float(assistant_turns(trajectory))
@@ -66,13 +66,13 @@ def score_trajectory(trajectory: Trajectory, task: Task | None) -> Score:
     )
 
 
-def _validity(calls: list[ActualCall], details: dict[str, Any]) -> Metrics:
+def _validity(calls: list[ActualCall], details: ScoreDetails) -> Metrics:
     invalid = [
-        {"call": call.call_id, "name": call.name, "reason": call.problem}
+        InvalidCall(call=call.call_id, name=call.name, reason=call.problem)
         for call in calls
         if call.problem is not None
     ]
-    details["invalid_calls"] = invalid
+    details.invalid_calls = invalid
     return {
         "validity": (len(calls) - len(invalid)) / len(calls) if calls else None,
         "invented_tools": float(sum(call.invented for call in calls)),
@@ -84,26 +84,26 @@ def _plan_metrics(
     task: Task,
     calls: list[ActualCall],
     assignment: Assignment,
-    details: dict[str, Any],
+    details: ScoreDetails,
 ) -> Metrics:
     planned = task.planned_calls()
     matched = assignment.matched
     precision = len(matched) / len(calls) if calls else 0.0
     recall = len(matched) / len(planned)
     paired_indexes = {pair.actual.index for pair in assignment.pairs.values()}
-    details["pairs"] = [
-        {
-            "plan": pair.plan.id,
-            "call": pair.actual.call_id,
-            "turn": pair.actual.turn,
-            "matched": pair.matched,
-            "disagreeing": list(pair.disagreeing),
-            **({"unverified": list(pair.unverified)} if pair.unverified else {}),
-        }
+    details.pairs = [
+        PlanPair(
+            plan=pair.plan.id,
+            call=pair.actual.call_id,
+            turn=pair.actual.turn,
+            matched=pair.matched,
+            disagreeing=list(pair.disagreeing),
+            unverified=list(pair.unverified),
+        )
         for pair in assignment.pairs.values()
     ]
-    details["unpaired_plan_calls"] = [call.id for call in planned if call.id not in assignment.pairs]
-    details["unpaired_calls"] = [call.call_id for call in calls if call.index not in paired_indexes]
+    details.unpaired_plan_calls = [call.id for call in planned if call.id not in assignment.pairs]
+    details.unpaired_calls = [call.call_id for call in calls if call.index not in paired_indexes]
     groups = task.plan or []
     return {
         "precision": precision,
@@ -136,7 +136,7 @@ def dependencies(groups: list[list[PlannedCall]]) -> dict[str, list[str]]:
     return result
 
 
-def _order(groups: list[list[PlannedCall]], assignment: Assignment, details: dict[str, Any]) -> float | None:
+def _order(groups: list[list[PlannedCall]], assignment: Assignment, details: ScoreDetails) -> float | None:
     """Over paired plan calls whose dependencies are all paired too (a missing one is not an order fault)."""
     needs = dependencies(groups)
     checked, violations = 0, []
@@ -147,11 +147,11 @@ def _order(groups: list[list[PlannedCall]], assignment: Assignment, details: dic
         checked += 1
         if any(call is not None and call.turn >= pair.actual.turn for call in earlier):
             violations.append(call_id)
-    details["order_violations"] = violations
+    details.order_violations = violations
     return (checked - len(violations)) / checked if checked else None
 
 
-def _data_flow(planned: list[PlannedCall], assignment: Assignment, details: dict[str, Any]) -> float | None:
+def _data_flow(planned: list[PlannedCall], assignment: Assignment, details: ScoreDetails) -> float | None:
     total, broken, unverified = 0, [], []
     for call in planned:
         pair = assignment.pairs.get(call.id)
@@ -166,13 +166,13 @@ def _data_flow(planned: list[PlannedCall], assignment: Assignment, details: dict
             total += 1
             if pair is None or name in pair.disagreeing:
                 broken.append(label)
-    details["data_flow_errors"] = broken
-    details["unverified_flow"] = unverified
+    details.data_flow_errors = broken
+    details.unverified_flow = unverified
     return (total - len(broken)) / total if total else None
 
 
 def _parallelism(
-    groups: list[list[PlannedCall]], assignment: Assignment, details: dict[str, Any]
+    groups: list[list[PlannedCall]], assignment: Assignment, details: ScoreDetails
 ) -> float | None:
     wide = [group for group in groups if len(group) > 1]
     serialised = []
@@ -180,12 +180,12 @@ def _parallelism(
         turns = {call.turn if call else None for call in (assignment.actual_for(c.id) for c in group)}
         if len(turns) != 1 or None in turns:
             serialised.append([call.id for call in group])
-    details["groups_not_parallel"] = serialised
+    details.groups_not_parallel = serialised
     return (len(wide) - len(serialised)) / len(wide) if wide else None
 
 
 def _grounding(
-    trajectory: Trajectory, last_group: list[PlannedCall], assignment: Assignment, details: dict[str, Any]
+    trajectory: Trajectory, last_group: list[PlannedCall], assignment: Assignment, details: ScoreDetails
 ) -> float | None:
     answer = answer_messages(trajectory)
     values: list[Any] = []
@@ -199,11 +199,9 @@ def _grounding(
         else:
             values += stated_values(actual.result)
     stated = [value for value in values if any(is_stated(value, text) for text in answer)]
-    details["grounding"] = {
-        "answer": bool(answer),
-        "stated": stated,
-        "missing": [value for value in values if value not in stated],
-    }
+    details.grounding = GroundingDetail(
+        answer=bool(answer), stated=stated, missing=[value for value in values if value not in stated]
+    )
     if not answer or (missing_result and not values):
         return 0.0
     return len(stated) / len(values) if values else None

@@ -27,10 +27,8 @@ reasons that need no plan; a judge's verdict decides them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from button.task import Task, argument_source
-from button.trajectory import FailureReason, JudgeVerdict, Score, Trajectory, TrajectoryStatus
+from button.trajectory import FailureReason, JudgeVerdict, Score, ScoreDetails, Trajectory, TrajectoryStatus
 from harness.scoring.calls import ActualCall
 from harness.scoring.matching import Assignment, Pair
 
@@ -60,7 +58,7 @@ def decide(
     calls: list[ActualCall],
     assignment: Assignment | None,
     metrics: dict[str, float | None],
-    details: dict[str, Any],
+    details: ScoreDetails,
 ) -> tuple[bool | None, list[FailureReason]]:
     """(success, reasons) of a scored trajectory; success is None without a plan."""
     found: set[FailureReason] = set()
@@ -72,7 +70,7 @@ def decide(
     if any(call.problem is not None and not call.invented for call in calls):
         found.add(R.INVALID_ARGUMENTS)
     if task is None or not task.plan or assignment is None:
-        details["failures"] = []
+        details.failures = []
         return None, ordered(found)
     if not calls:
         fatal.add(R.NO_CALLS)
@@ -83,16 +81,16 @@ def decide(
                 fatal.add(R.MISSING_CALL)
             elif not pair.matched:
                 fatal.update(unmatched_reasons(pair))
-        if details.get("order_violations"):
+        if details.order_violations:
             fatal.add(R.WRONG_ORDER)
-    if details.get("unverified_flow"):
+    if details.unverified_flow:
         found.add(R.UNVERIFIED_FLOW)
     grounding = metrics.get("grounding")
-    if not details["grounding"]["answer"]:
+    if details.grounding is None or not details.grounding.answer:
         fatal.add(R.NO_FINAL_ANSWER)
     elif calls and grounding is not None and grounding < GROUNDED_AT:
         fatal.add(R.UNGROUNDED)
-    details["failures"] = [EXPLANATIONS[reason] for reason in ordered(fatal)]
+    details.failures = [EXPLANATIONS[reason] for reason in ordered(fatal)]
     return not fatal, ordered(found | fatal)
 
 
@@ -120,6 +118,4 @@ def apply_verdict(score: Score, verdict: JudgeVerdict) -> None:
     score.success = verdict.success if score.success is None else score.success and verdict.success
     if not verdict.success and R.JUDGE_FAILED not in score.reasons:
         score.reasons = ordered({*score.reasons, R.JUDGE_FAILED})
-        failures = score.details.setdefault("failures", [])
-        if isinstance(failures, list):
-            failures.append(EXPLANATIONS[R.JUDGE_FAILED])
+        score.details.failures.append(EXPLANATIONS[R.JUDGE_FAILED])

@@ -101,7 +101,7 @@ def scored() -> dict[str, tuple[bool | None, dict[str, float | None], dict[str, 
     result = {}
     for trajectory in read_records(SCORING / "trajectories.jsonl", Trajectory):
         score = score_trajectory(trajectory, tasks[trajectory.task_id])
-        result[trajectory.id] = (score.success, score.metrics, score.details)
+        result[trajectory.id] = (score.success, score.metrics, score.details.model_dump())
     return result
 
 

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from button.records import read_records
+from button.task import Task
+from button.taskfile import load_tasks
 from button.trajectory import Trajectory
+from harness.scoring.metrics import score_trajectory
+from tests.conftest import FIXTURES
 from tui.calls import shown_calls
 from tui.plan import COMPUTED, FROM_SCORE, match_plan
 from tui.run import open_run
+from tui.scores import ScoreIndex
 
 from .conftest import SAMPLE
+
+SCORING = FIXTURES / "scoring"
 
 
 def _load(trajectory_id: str) -> Trajectory:
@@ -55,3 +66,32 @@ def test_a_call_knows_the_message_that_answered_it() -> None:
     education = {call.id: call for call in shown_calls(_load("education.course_section_enroll#0"))}
     assert education["call_e2"].arguments_error is not None
     assert education["call_e2"].arguments == '{"course_id": "STAT 1010", "term": "Spring 2027"'
+
+
+def _scored_by_the_scorer(tmp_path: Path, trajectory_id: str) -> tuple[Trajectory, Task, Path]:
+    """One fixture trajectory scored by ``button score``'s scorer, its score written as the file has it."""
+    tasks = {task.id: task for task in load_tasks(SCORING / "tasks.jsonl")}
+    trajectory = next(
+        t for t in read_records(SCORING / "trajectories.jsonl", Trajectory) if t.id == trajectory_id
+    )
+    path = tmp_path / "scores.jsonl"
+    path.write_text(score_trajectory(trajectory, tasks[trajectory.task_id]).model_dump_json() + "\n")
+    return trajectory, tasks[trajectory.task_id], path
+
+
+def test_the_panel_reads_the_pairing_the_scorer_wrote(tmp_path: Path) -> None:
+    trajectory, task, path = _scored_by_the_scorer(tmp_path, "travel.flight_then_hotel#broken_data_flow")
+    matching = match_plan(task, shown_calls(trajectory), ScoreIndex(path).get(trajectory.id))
+    assert matching.source == FROM_SCORE
+    rows = [(m.call.id, m.actual.id if m.actual else None, m.disagreeing) for m in matching.matches]
+    assert rows == [("c1", "call_1", ()), ("c2", "call_2", ("city",))]
+
+
+def test_a_malformed_pair_makes_the_score_unusable_not_a_guess(tmp_path: Path) -> None:
+    trajectory, _, path = _scored_by_the_scorer(tmp_path, "travel.flight_then_hotel#broken_data_flow")
+    record = json.loads(path.read_text())
+    record["details"]["pairs"][1]["call"] = 2  # a tool call id is a string
+    path.write_text(json.dumps(record) + "\n")
+    index = ScoreIndex(path)
+    assert index.get(trajectory.id) is None
+    assert "details.pairs.1.call" in index.problems[trajectory.id]
