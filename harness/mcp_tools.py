@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import shlex
+import sys
 import time
 from argparse import ArgumentTypeError
 from collections.abc import AsyncIterator, Sequence
@@ -42,6 +43,7 @@ from button import json_keys
 from button.arg_types import command_line
 from button.errors import ConfigError, ToolServerError, clip
 from button.task import Task
+from button.tool_meta import ToolResultMeta
 from button.trajectory import Usage
 
 CALL_TIMEOUT_S = 600.0
@@ -144,7 +146,7 @@ class ToolSession:
         except Exception as error:  # a foreign transport or protocol failure: map it here
             raise ToolServerError(f"call of {name!r} failed: {_describe(error)}", where=self.where) from error
         text = _result_text(result)
-        usage, model = _simulator_cost(result.meta)
+        usage, model = _simulator_cost(result.meta, self.where)
         return ToolOutcome(
             message=_tool_message(call, text),
             latency_s=time.monotonic() - started,
@@ -336,17 +338,28 @@ def _base64_size(data: str) -> int:
     return len(data) * 3 // 4 - data[-2:].count("=")
 
 
-def _simulator_cost(meta: dict[str, Any] | None) -> tuple[Usage | None, str | None]:
-    """The tool simulator's token usage and model that ``button serve`` puts in a result's ``_meta``."""
-    facts = (meta or {}).get("button") or {}
-    model = facts.get("model") if isinstance(facts.get("model"), str) else None
-    found = facts.get("usage")
-    if not isinstance(found, dict):
-        return None, model
+_warned_meta: set[str] = set()  # servers already warned about: one warning each, not one per call
+
+
+def _simulator_cost(meta: dict[str, Any] | None, where: str) -> tuple[Usage | None, str | None]:
+    """The tool simulator's token usage and model that ``button serve`` puts in a result's ``_meta``.
+
+    Another server's ``_meta["button"]`` that is not ours is passed over with a warning."""
     try:
-        return Usage.model_validate(found), model
-    except ValidationError:
-        return None, model
+        found = ToolResultMeta.of_result(meta)
+    except ValidationError as error:
+        if where not in _warned_meta:
+            _warned_meta.add(where)
+            first = error.errors()[0]
+            field = ".".join(map(str, first["loc"])) or "(value)"
+            print(
+                f"warning: {where}: a tool result's _meta.button.{field}: {first['msg']}; "
+                "its tokens are not counted",
+                file=sys.stderr,
+                flush=True,
+            )
+        return None, None
+    return (found.usage, found.model) if found is not None else (None, None)
 
 
 def _tool_message(call: dict[str, Any], content: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ goes back as structured content and as JSON text; a bad call, a failed
 simulation or an unknown tool is an MCP tool error (``isError``), never a
 crash.
 
-Every result (errors too) carries what the call cost in ``_meta``::
+Every result (errors too) carries what the call cost in ``_meta``
+(``button.tool_meta.ToolResultMeta``)::
 
     {"button": {"episode_id": "ep-1", "cache_hit": false, "model": "smollm2-135m-instruct",
                 "usage": {"prompt_tokens": 412, "completion_tokens": 37, "requests": 1}}}
@@ -43,6 +44,7 @@ from pydantic import ConfigDict, Field
 
 from button.errors import clip
 from button.task import FunctionSpec
+from button.tool_meta import ToolResultMeta
 from mcp_servers.repeated_keys import MARK
 from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
 
@@ -80,26 +82,28 @@ class SimulatedTool(Tool):
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         episode_id = current_episode()
-        facts = {"episode_id": episode_id, "model": self.simulator.client.model}
         repeated = request_meta().get(MARK)
         if isinstance(repeated, str):  # which value was meant is unknown: answer as a bad call
             failed = SimulatedResult(error=f"invalid arguments for {self.function}: {repeated}")
-            return to_tool_result(failed, facts)
+            return to_tool_result(failed, self.meta_of(episode_id, failed))
         result = await self.simulator.call(self.function, arguments, episode_id=episode_id)
+        meta = self.meta_of(episode_id, result)
         if not self.structured and result.error is None:
-            return text_result(result, facts)
-        return to_tool_result(result, facts)
+            return text_result(result, meta)
+        return to_tool_result(result, meta)
+
+    def meta_of(self, episode_id: str, result: SimulatedResult) -> dict[str, Any]:
+        """The ``_meta`` of a result: what answering it cost (``ToolResultMeta``)."""
+        return ToolResultMeta(
+            episode_id=episode_id,
+            model=self.simulator.client.model,
+            cache_hit=result.cache_hit,
+            usage=result.usage,
+        ).as_meta()
 
 
-def to_tool_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult:
-    """The MCP form of a simulated result, with its cost in ``_meta["button"]``."""
-    meta = {
-        "button": {
-            **facts,
-            "cache_hit": result.cache_hit,
-            "usage": result.usage.model_dump(),
-        }
-    }
+def to_tool_result(result: SimulatedResult, meta: dict[str, Any]) -> ToolResult:
+    """The MCP form of a simulated result, with its cost in ``meta`` (``ToolResultMeta.as_meta``)."""
     if result.error is not None:
         error = TextContent(type="text", text=clip(result.error, ERROR_TEXT_LIMIT))
         return ToolResult(content=[error], is_error=True, meta=meta)
@@ -110,7 +114,7 @@ def to_tool_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult
     return RawStructuredToolResult(content=text, structured_content=result.value, meta=meta)
 
 
-def text_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult:
+def text_result(result: SimulatedResult, meta: dict[str, Any]) -> ToolResult:
     """A result as text only (a tool without an output schema): a string as it is, else JSON.
 
     The simulator answers objects, so an object of one string field is that string.
@@ -119,7 +123,6 @@ def text_result(result: SimulatedResult, facts: dict[str, Any]) -> ToolResult:
     if isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), str):
         value = next(iter(value.values()))
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    meta = to_tool_result(result, facts).meta
     return ToolResult(content=[TextContent(type="text", text=text)], meta=meta)
 
 

@@ -7,6 +7,7 @@ an embedded resource.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,6 +44,11 @@ def chart(ticker: str) -> ToolResult:
         EmbeddedResource(type="resource", resource=TextResourceContents(
             uri="file:///notes.txt", mime_type="text/plain", text="rising")),
     ])
+
+@server.tool
+def quote(ticker: str) -> ToolResult:  # "button" in _meta, but not our shape
+    meta = [ticker] if ticker == "AAPL" else {{"episode_id": 7, "usage": "lots"}}
+    return ToolResult(content=[TextContent(type="text", text=ticker + " 101.5")], meta={{"button": meta}})
 
 server.run(transport="stdio", show_banner=False)
 """
@@ -103,4 +109,32 @@ async def test_non_text_blocks_are_recorded_by_type_and_size(partial_command: st
         outcome = await session.call(call)
     assert outcome.message["content"] == (
         "chart of AAPL\n[image image/png, 100 bytes]\n[resource file:///notes.txt text/plain, 6 characters]\nrising"
+    )
+
+
+async def test_a_foreign_meta_under_our_key_is_passed_over_with_one_warning(
+    partial_command: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Another server's ``_meta["button"]``, a list or an object of other fields, costs no conversation."""
+    calls = [
+        {
+            "id": f"c{n}",
+            "type": "function",
+            "function": {"name": "quote", "arguments": json.dumps({"ticker": t})},
+        }
+        for n, t in enumerate(["MSFT", "AAPL", "MSFT"])
+    ]
+    async with (
+        ToolConnections() as connections,
+        connections.session(ToolSource(command=partial_command), FINANCE, "ep") as session,
+    ):
+        outcomes = [await session.call(call) for call in calls]
+    assert [(o.message["content"], o.usage, o.error) for o in outcomes] == [
+        ("MSFT 101.5", None, None),
+        ("AAPL 101.5", None, None),
+        ("MSFT 101.5", None, None),
+    ]
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "_meta.button" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ") and "episode_id" in warnings[0], (
+        warnings
     )

@@ -91,9 +91,7 @@ def test_with_a_judge_a_contradicting_answer_fails_and_every_verdict_is_the_care
         contradicting = scores[trajectory_id]
         assert contradicting.success is False
         assert contradicting.reasons == [FailureReason.JUDGE_FAILED]
-        assert contradicting.details.failures == [
-            "the judge found the answer unfaithful or the task undone"
-        ]
+        assert contradicting.details.failures == ["the judge found the answer unfaithful or the task undone"]
         assert contradicting.judge is not None and contradicting.judge.usage.requests == 1
         assert contradicting.judge.usage.prompt_tokens > 0
     careful = {trajectory_id: record["success"] for trajectory_id, record in expected().items()}

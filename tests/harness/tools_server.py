@@ -3,7 +3,7 @@
 Run over stdio (``python tools_server.py``) or over streamable HTTP
 (``python tools_server.py --http PORT``). Each tool result carries the
 episode id the call's ``_meta`` named and a fake tool-simulator usage in the
-result's ``_meta`` (the shape ``button serve`` uses), so tests can check both.
+result's ``_meta`` (``ToolResultMeta``, as ``button serve`` writes it), so tests can check both.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.tools import ToolResult
 
+from button.tool_meta import ToolResultMeta
+from button.trajectory import Usage
+
 server = FastMCP("harness-test-tools")
-USAGE = {"button": {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "requests": 1}}}
+USAGE = Usage(prompt_tokens=10, completion_tokens=5, requests=1)
 
 
 def _episode(ctx: Context) -> str | None:
@@ -29,7 +32,9 @@ def _episode(ctx: Context) -> str | None:
 
 
 def _result(value: dict[str, Any]) -> ToolResult:
-    return ToolResult(structured_content=value, meta=USAGE)
+    episode = str(value.get("episode_id") or "none")
+    meta = ToolResultMeta(episode_id=episode, model="scripted", cache_hit=False, usage=USAGE)
+    return ToolResult(structured_content=value, meta=meta.as_meta())
 
 
 @server.tool

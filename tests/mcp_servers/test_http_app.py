@@ -21,6 +21,7 @@ from button.errors import ConfigError
 from button.llm import ModelClient
 from button.task import Task
 from button.taskfile import load_tasks
+from button.tool_meta import ToolResultMeta
 from mcp_servers.http_app import RunningServer, serve_http
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, say
@@ -105,6 +106,9 @@ async def test_result_is_structured_and_json_text_with_usage_in_meta(running: Ru
     assert usage["requests"] == 1 and usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
     assert result.meta["button"]["cache_hit"] is False and result.meta["button"]["model"] == "scripted"
     assert again.meta["button"]["cache_hit"] is True and again.meta["button"]["usage"]["requests"] == 0
+    # what the harness reads back is the model the server wrote, whole
+    read = ToolResultMeta.of_result(result.meta)
+    assert read is not None and read.episode_id == "u" and read.usage.requests == 1
 
 
 async def test_errors_are_tool_errors_and_the_server_keeps_serving(running: RunningServer) -> None:
