@@ -21,6 +21,16 @@ class TrajectoryStatus(enum.StrEnum):
     ERROR = "error"  # a model or tool server failed for good
 
 
+class MessageSource(enum.StrEnum):
+    """Who produced a message of a trajectory."""
+
+    SYSTEM = "system"  # the run's system prompt
+    USER_SIMULATOR = "user_simulator"
+    USER = "user"  # a person's message, in a conversation brought in by ``button import``
+    ASSISTANT = "assistant"  # the assistant under test
+    TOOL_SERVER = "tool_server"  # a tool result (or the error answering a call)
+
+
 class Usage(BaseModel):
     """Token usage; adds up. ``cached_tokens`` are the part of ``prompt_tokens`` the endpoint
     served from its prompt cache (OpenAI's ``prompt_tokens_details.cached_tokens``), when it says."""
@@ -63,7 +73,7 @@ class EndpointInfo(BaseModel):
 class MessageMeta(BaseModel):
     """Facts about one message of a trajectory."""
 
-    source: str  # "system", "user_simulator", "assistant", "tool_server"
+    source: MessageSource
     wall_time: float  # unix time the message was complete
     latency_s: float = 0.0  # time spent producing it
     usage: Usage | None = None  # tokens its model call cost

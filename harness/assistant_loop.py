@@ -23,7 +23,7 @@ from button.endpoints import Role
 from button.errors import ButtonError, StructuredOutputError
 from button.llm import ModelClient
 from button.task import Task
-from button.trajectory import EndpointInfo, MessageMeta, Trajectory, TrajectoryStatus, Usage
+from button.trajectory import EndpointInfo, MessageMeta, MessageSource, Trajectory, TrajectoryStatus, Usage
 from harness.assistant_protocol import AssistantProtocol, read_reply, request_for
 from harness.mcp_tools import ToolSession
 from simulator.user_agent import Line, UserSimulator
@@ -48,7 +48,7 @@ class TrajectoryBuilder:
     def add(
         self,
         message: dict[str, Any],
-        source: str,
+        source: MessageSource,
         *,
         role: Role | None = None,
         latency_s: float = 0.0,
@@ -123,7 +123,7 @@ async def _converse(
     settings: LoopSettings,
 ) -> TrajectoryStatus:
     if settings.system_prompt:
-        builder.add({"role": "system", "content": settings.system_prompt}, "system")
+        builder.add({"role": "system", "content": settings.system_prompt}, MessageSource.SYSTEM)
     transcript: list[Line] = []
     turns = 0
     while True:
@@ -135,7 +135,7 @@ async def _converse(
         transcript.append(Line("user", said.message))
         builder.add(
             {"role": "user", "content": said.message},
-            "user_simulator",
+            MessageSource.USER_SIMULATOR,
             role=Role.USER,
             latency_s=said.latency_s,
             usage=said.usage,
@@ -154,7 +154,7 @@ async def _converse(
             reading = read_reply(settings.protocol, reply.message, builder.trajectory)
             builder.add(
                 reading.message,
-                "assistant",
+                MessageSource.ASSISTANT,
                 role=Role.ASSISTANT,
                 latency_s=reply.latency_s,
                 usage=reply.usage,
@@ -169,7 +169,7 @@ async def _converse(
                 builder.tool_model(outcome.model)
                 builder.add(
                     outcome.message,
-                    "tool_server",
+                    MessageSource.TOOL_SERVER,
                     role=Role.TOOL,
                     latency_s=outcome.latency_s,
                     usage=outcome.usage,

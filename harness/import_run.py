@@ -40,7 +40,7 @@ from button import __version__
 from button.errors import ConfigError, RunFileError
 from button.records import iter_lines
 from button.taskfile import file_sha256
-from button.trajectory import MessageMeta, Trajectory, TrajectoryStatus
+from button.trajectory import MessageMeta, MessageSource, Trajectory, TrajectoryStatus
 from harness import export_openai
 from harness.conversation import ConversationError
 from harness.export_run import FORMATS, sidecar_path
@@ -53,7 +53,12 @@ TOLERATED = (
     "bad record: keys OpenAI does not accept",
     "turn order: messages after the last assistant answer",
 )
-SOURCES = {"system": "system", "user": "user", "assistant": "assistant", "tool": "tool_server"}
+SOURCES = {
+    "system": MessageSource.SYSTEM,
+    "user": MessageSource.USER,
+    "assistant": MessageSource.ASSISTANT,
+    "tool": MessageSource.TOOL_SERVER,
+}
 
 
 @dataclass

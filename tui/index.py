@@ -14,16 +14,17 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final, Literal
 
 from pydantic import ValidationError
 
 from button.errors import RunFileError
-from button.trajectory import Trajectory
+from button.trajectory import Trajectory, TrajectoryStatus
 from harness.scoring.calls import message_text
 
 CHUNK = 1 << 20
-CORRUPT = "corrupt"  # the status of a row whose line is not a trajectory
+CORRUPT: Final = "corrupt"  # the status of a row whose line is not a trajectory
+RowStatus = TrajectoryStatus | Literal["corrupt"]
 _NON_BLANK = re.compile(rb"\S")
 _SAFE_NEEDLE = re.compile(r"^[A-Za-z0-9 _.,:;!?@#$%&*()+=<>'-]+$")  # characters JSON never escapes
 
@@ -33,7 +34,7 @@ class RowSummary:
     """What the list shows of one line."""
 
     line: int
-    status: str  # a TrajectoryStatus value or CORRUPT
+    status: RowStatus
     trajectory_id: str = ""
     task_id: str = ""
     model: str = ""
@@ -53,7 +54,7 @@ def summarize(line: int, trajectory: Trajectory) -> RowSummary:
     endpoint = trajectory.endpoints.get("assistant")
     return RowSummary(
         line=line,
-        status=trajectory.status.value,
+        status=trajectory.status,
         trajectory_id=trajectory.id,
         task_id=trajectory.task_id,
         model=endpoint.model if endpoint else "",

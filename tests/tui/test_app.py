@@ -8,6 +8,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import HelpPanel, Input, Static
 
+from button.trajectory import Trajectory, TrajectoryStatus
 from tui.app import ReplayApp, make_app
 from tui.screens.list_screen import ListScreen
 from tui.screens.replay_screen import ReplayScreen
@@ -147,3 +148,25 @@ async def test_search_and_task_text_that_looks_like_markup_is_shown_as_text() ->
         await settle(pilot)
         assert tasks_listed(app) == []
         assert "search '[/b]'" in text(app, "#list-status")
+
+
+async def test_the_status_filter_offers_every_status_a_trajectory_can_end_with() -> None:
+    """The filter's statuses are ``TrajectoryStatus`` itself (and corrupt lines): each lists its rows."""
+    counts: dict[str, int] = {}
+    for line in (SAMPLE / "trajectories.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            status = Trajectory.model_validate_json(line).status.value
+        except ValueError:
+            status = "corrupt"
+        counts[status] = counts.get(status, 0) + 1
+    app = make_app(SAMPLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown: dict[str, int] = {}
+        for _ in range(len(TrajectoryStatus) + 1):
+            await pilot.press("f")
+            await settle(pilot)
+            chosen = text(app, "#filter-label").removeprefix("status: ").split(" (f)")[0]
+            shown[chosen] = len(tasks_listed(app))
+    assert list(shown) == [*TrajectoryStatus, "corrupt"]
+    assert shown == {status: counts.get(status, 0) for status in shown}

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from button.errors import RunFileError
-from button.trajectory import Trajectory
+from button.trajectory import MessageSource, Trajectory, TrajectoryStatus
 from tui.index import CORRUPT, CorruptLine, TrajectoryIndex
 from tui.run import TRAJECTORIES
 
@@ -85,3 +86,18 @@ def test_summarize_all_fills_every_row() -> None:
 def test_missing_file_is_a_run_file_error(tmp_path: Path) -> None:
     with pytest.raises(RunFileError, match="no such file"):
         TrajectoryIndex(tmp_path / "nope.jsonl")
+
+
+def test_a_message_source_outside_the_record_model_makes_the_line_corrupt(tmp_path: Path) -> None:
+    """``meta[].source`` is ``MessageSource``: a writer that spells a source its own way is caught on read."""
+    good = json.loads((SAMPLE / TRAJECTORIES).read_text(encoding="utf-8").splitlines()[0])
+    assert [m["source"] for m in good["meta"][:2]] == [MessageSource.SYSTEM, MessageSource.USER_SIMULATOR]
+    misspelt = json.loads(json.dumps(good))
+    misspelt["meta"][1]["source"] = "user"
+    path = tmp_path / TRAJECTORIES
+    path.write_text(f"{json.dumps(good)}\n{json.dumps(misspelt)}\n", encoding="utf-8")
+    index = TrajectoryIndex(path)
+    assert index.summary(0).status is TrajectoryStatus.COMPLETED
+    bad = index.load(1)
+    assert isinstance(bad, CorruptLine) and bad.problem.startswith("meta.1.source: Input should be 'system'")
+    assert index.summary(1).status == CORRUPT

@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
 from button.task import Task
-from button.trajectory import Score, Trajectory
+from button.trajectory import Score, Trajectory, TrajectoryStatus
 from tui.calls import shown_calls
 from tui.plan import match_plan
 from tui.render import View
@@ -133,7 +133,7 @@ class ReplayScreen(Screen[None]):
         return Text.assemble(
             (trajectory.id, "bold"),
             f" · {assistant.model if assistant else 'unknown model'} · ",
-            (trajectory.status.value, "bold red" if trajectory.status.value == "error" else "bold"),
+            (trajectory.status.value, "bold red" if trajectory.status is TrajectoryStatus.ERROR else "bold"),
             f" · {turns} assistant turns · {len(self.calls)} tool calls · {tokens} tokens (all roles)"
             f" · {trajectory.duration_s:.1f} s · run {trajectory.run_id}",
         )

@@ -19,9 +19,15 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.index import CORRUPT, RowSummary, TrajectoryIndex
+from button.trajectory import TrajectoryStatus
+from tui.index import CORRUPT, RowStatus, RowSummary, TrajectoryIndex
 
-STATUS_STYLE = {"completed": "green", "max_turns": "yellow", "error": "bold red", CORRUPT: "bold red"}
+STATUS_STYLE: dict[RowStatus, str] = {
+    TrajectoryStatus.COMPLETED: "green",
+    TrajectoryStatus.MAX_TURNS: "yellow",
+    TrajectoryStatus.ERROR: "bold red",
+    CORRUPT: "bold red",
+}
 
 
 @dataclass(frozen=True)

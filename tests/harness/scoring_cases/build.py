@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from button.trajectory import EndpointInfo, MessageMeta, Trajectory, TrajectoryStatus
+from button.trajectory import EndpointInfo, MessageMeta, MessageSource, Trajectory, TrajectoryStatus
 
 RUN_ID = "scoring-cases"
 SYSTEM = "You are a helpful assistant. Use the tools to do what the user asks."
@@ -92,15 +92,15 @@ class Registry:
 
 def trajectory(case: Case, tools: list[dict[str, Any]]) -> Trajectory:
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
-    meta = [MessageMeta(source="system", wall_time=0.0)]
+    meta = [MessageMeta(source=MessageSource.SYSTEM, wall_time=0.0)]
     number = 0
     for step in case.steps:
         if step.role == "user":
             messages.append({"role": "user", "content": step.text})
-            meta.append(MessageMeta(source="user_simulator", wall_time=0.0))
+            meta.append(MessageMeta(source=MessageSource.USER_SIMULATOR, wall_time=0.0))
         elif step.role == "assistant":
             messages.append({"role": "assistant", "content": step.text})
-            meta.append(MessageMeta(source="assistant", wall_time=0.0))
+            meta.append(MessageMeta(source=MessageSource.ASSISTANT, wall_time=0.0))
         else:
             tool_calls, answers = [], []
             for item in step.calls:
@@ -112,7 +112,7 @@ def trajectory(case: Case, tools: list[dict[str, Any]]) -> Trajectory:
                 )
                 answers.append((call_id, item.answer))
             messages.append({"role": "assistant", "content": step.text or None, "tool_calls": tool_calls})
-            meta.append(MessageMeta(source="assistant", wall_time=0.0))
+            meta.append(MessageMeta(source=MessageSource.ASSISTANT, wall_time=0.0))
             for call_id, answer in answers:
                 if isinstance(answer, Err):
                     content, error = answer.text, answer.text
@@ -121,7 +121,7 @@ def trajectory(case: Case, tools: list[dict[str, Any]]) -> Trajectory:
                 else:
                     content, error = json.dumps(answer), None
                 messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
-                meta.append(MessageMeta(source="tool_server", wall_time=0.0, error=error))
+                meta.append(MessageMeta(source=MessageSource.TOOL_SERVER, wall_time=0.0, error=error))
     for position, item in enumerate(meta):
         item.wall_time = 1_790_000_000.0 + position
     return Trajectory(
