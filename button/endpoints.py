@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import enum
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from button.arg_types import number_in
 from button.embedded.catalog import CATALOG, DEFAULT_MODEL, EMBEDDED_ENV, embedded_model
@@ -60,6 +62,18 @@ ROLE_HELP = {
 }
 
 
+class EndpointRecord(BaseModel):
+    """An endpoint as a manifest records it (``EndpointConfig.public``); every field may be
+    absent from a manifest written by hand or by an older version."""
+
+    role: str | None = None
+    base_url: str | None = None  # credentials removed
+    model: str | None = None
+    api_key_env: str | None = None  # the variable's name, never its value
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
 @dataclass(frozen=True)
 class EndpointConfig:
     """Where and how one role talks to a model. ``base_url=None``: the embedded model."""
@@ -77,14 +91,17 @@ class EndpointConfig:
     def embedded(self) -> bool:
         return self.base_url is None
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> EndpointRecord:
         """The config as recorded in manifests: what shapes the answers. The key is never
         here; nor are the timeout and retries, which may change between reruns."""
-        data = asdict(self)
-        data["role"] = self.role.value
-        data["base_url"] = public_url(self.base_url) if self.base_url else None
-        del data["timeout_s"], data["max_retries"]
-        return data
+        return EndpointRecord(
+            role=self.role.value,
+            base_url=public_url(self.base_url) if self.base_url else None,
+            model=self.model,
+            api_key_env=self.api_key_env,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
 
     def api_key(self) -> str:
         # Local servers (llama.cpp, vLLM, Ollama) ignore the key but the client needs one.

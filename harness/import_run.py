@@ -25,7 +25,6 @@ and renamed to ``OUT`` only when complete. ``OUT`` must not exist or be empty.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -44,7 +43,7 @@ from button.trajectory import MessageMeta, MessageSource, Trajectory, Trajectory
 from harness import export_openai
 from harness.conversation import ConversationError
 from harness.export_run import FORMATS, sidecar_path
-from harness.run_dir import MANIFEST, TRAJECTORIES
+from harness.run_dir import MANIFEST, TRAJECTORIES, ImportRecord, RunManifest
 from harness.score_run import TaskSet
 
 # problems a checker reports that do not stop a conversation from being scored
@@ -111,8 +110,7 @@ def import_file(
             raise RunFileError(f"{len(ids)} ids, more than the records", where=str(sidecar_path(source)))
         if not report.records:
             raise RunFileError("no records", where=str(source))
-        manifest = _manifest(source, format_name, out, tasks_file)
-        (building / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _manifest(source, format_name, out, tasks_file).write(building / MANIFEST)
         if out.is_dir():
             out.rmdir()  # empty, checked above
         building.rename(out)
@@ -203,18 +201,15 @@ def _trajectory(
     )
 
 
-def _manifest(source: Path, format_name: str, out: Path, tasks_file: Path | None) -> dict[str, Any]:
-    return {
-        "run_id": out.resolve().name,
-        "created_at": time.time(),
-        "button_version": __version__,
-        "imported": {
-            "file": str(source),
-            "file_abs": str(source.resolve()),
-            "format": format_name,
-            "sha256": file_sha256(source),
-        },
-        "tasks_file": str(tasks_file) if tasks_file else None,
-        "tasks_file_abs": str(tasks_file.resolve()) if tasks_file else None,
-        "tasks_sha256": file_sha256(tasks_file) if tasks_file else None,
-    }
+def _manifest(source: Path, format_name: str, out: Path, tasks_file: Path | None) -> RunManifest:
+    return RunManifest(
+        run_id=out.resolve().name,
+        created_at=time.time(),
+        button_version=__version__,
+        imported=ImportRecord(
+            file=str(source), file_abs=str(source.resolve()), format=format_name, sha256=file_sha256(source)
+        ),
+        tasks_file=str(tasks_file) if tasks_file else None,
+        tasks_file_abs=str(tasks_file.resolve()) if tasks_file else None,
+        tasks_sha256=file_sha256(tasks_file) if tasks_file else None,
+    )

@@ -1,15 +1,15 @@
 """A run directory, and the one owner of its layout.
 
-``manifest.json`` (the config), ``trajectories.jsonl``, ``scores.jsonl`` and
-``cost.json`` (the cost ledger, ``harness.run_cost``).
+``manifest.json`` (the config, ``RunManifest``), ``trajectories.jsonl``,
+``scores.jsonl`` and ``cost.json`` (the cost ledger, ``harness.run_cost``).
 The manifest records the task file (path as given, absolute path, SHA-256)
 and every setting that shapes a conversation (endpoints without keys, tool
 source, turn limit, system prompt, tool choice), plus options (tasks,
 trials, concurrency, cache), which may change between reruns. A rerun resumes: the
 (task id, trial) pairs already in ``trajectories.jsonl`` are skipped. If a
 setting or the task file changed, resuming would mix two experiments in one
-file, so it is refused with the name of the setting, unless ``force_new``
-moves the old run aside first. ``button run`` holds the directory's lock for
+file, so it is refused with the name of the setting (``button.manifest``),
+unless ``force_new`` moves the old run aside first. ``button run`` holds the directory's lock for
 its whole run, so two runs never append to one file.
 
 ``button score``, ``button export`` and ``button replay`` find a run with
@@ -26,20 +26,82 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import BaseModel, Field
+
+from button.endpoints import EndpointRecord
 from button.errors import ConfigError, RunFileError
 from button.ledger import COST_FILE
 from button.locks import directory_lock
+from button.manifest import Manifest, read_manifest, read_recorded
 from button.records import RecordWriter, iter_lines, write_atomically
 from button.taskfile import file_sha256
 from button.trajectory import TrajectoryStatus
+from harness.assistant_protocol import AssistantProtocol
 
 MANIFEST = "manifest.json"
 TRAJECTORIES = "trajectories.jsonl"
 SCORES = "scores.jsonl"
 
 RunKey = tuple[str, int]  # (task id, trial)
+
+
+def _none(value: object) -> bool:
+    return value is None
+
+
+class ToolsRecord(BaseModel):
+    """Where a run's tools were: served in-process, or an MCP server by URL or command."""
+
+    served: str | None = None  # "in-process"
+    url: str | None = None  # credentials removed
+    command: str | None = None
+
+
+class RunSettings(BaseModel):
+    """What shapes a conversation; a change refuses a resume."""
+
+    endpoints: dict[str, EndpointRecord] = Field(default_factory=dict)  # by role
+    tools: ToolsRecord = Field(default_factory=ToolsRecord)
+    max_turns: int | None = None
+    system_prompt: str | None = None
+    tool_choice: str | None = None
+    assistant_protocol: AssistantProtocol | None = Field(default=None, exclude_if=_none)  # None: native
+
+
+class RunOptions(BaseModel):
+    """What may change between reruns of one run."""
+
+    tasks: list[str] | None = None  # the --task ids, if any
+    trials: int = 1
+    concurrency: int = 1
+    tool_cache: bool = True
+
+
+class ImportRecord(BaseModel):
+    """The file a run made by ``button import`` came from."""
+
+    file: str  # as given
+    file_abs: str
+    format: str
+    sha256: str
+
+
+class RunManifest(Manifest):
+    """``manifest.json`` of a run. Every field may be absent from one written by hand."""
+
+    compared: ClassVar[tuple[str, ...] | None] = ("tasks_sha256", "settings")
+
+    run_id: str | None = None
+    created_at: float | None = None
+    button_version: str | None = None
+    tasks_file: str | None = None  # as given
+    tasks_file_abs: str | None = None
+    tasks_sha256: str | None = None
+    settings: RunSettings | None = Field(default=None, exclude_if=_none)  # None: a run of ``button import``
+    options: RunOptions | None = Field(default=None, exclude_if=_none)
+    imported: ImportRecord | None = Field(default=None, exclude_if=_none)  # ``button import``'s run
 
 
 @dataclass
@@ -75,16 +137,6 @@ def locate_run(path: str | Path) -> RunFiles:
     return RunFiles(trajectories, trajectories.parent / SCORES, manifest if manifest.is_file() else None)
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunFileError(f"unreadable manifest: {error}", where=str(path)) from error
-    if not isinstance(value, dict):
-        raise RunFileError("the manifest is not a JSON object", where=str(path))
-    return value
-
-
 @dataclass(frozen=True)
 class TasksFileMatch:
     """Where a run's task file is: ``path`` is the first candidate whose SHA-256 matches
@@ -94,7 +146,7 @@ class TasksFileMatch:
     changed: bool = False
 
 
-def find_tasks_file(manifest: dict[str, Any], folder: Path) -> TasksFileMatch:
+def find_tasks_file(manifest: RunManifest, folder: Path) -> TasksFileMatch:
     """The run's task file, by one rule.
 
     Candidates, in order: ``tasks_file_abs``; ``tasks_file`` relative to the
@@ -104,21 +156,19 @@ def find_tasks_file(manifest: dict[str, Any], folder: Path) -> TasksFileMatch:
     ``tasks_sha256`` wins, so an unrelated file of the same name is passed over.
     """
     candidates: list[Path] = []
-    absolute = manifest.get("tasks_file_abs")
-    if isinstance(absolute, str) and absolute:
-        candidates.append(Path(absolute))
-    named = manifest.get("tasks_file")
-    if isinstance(named, str) and named:
+    if manifest.tasks_file_abs:
+        candidates.append(Path(manifest.tasks_file_abs))
+    if manifest.tasks_file:
         base = folder.resolve()
-        candidates += [directory / named for directory in [base, *base.parents, Path.cwd()]]
-    expected = manifest.get("tasks_sha256")
+        candidates += [directory / manifest.tasks_file for directory in [base, *base.parents, Path.cwd()]]
+    expected = manifest.tasks_sha256
     first: Path | None = None
     seen: set[Path] = set()
     for candidate in candidates:
         if not candidate.is_file() or candidate.resolve() in seen:
             continue
         seen.add(candidate.resolve())
-        if not isinstance(expected, str) or file_sha256(candidate) == expected:
+        if expected is None or file_sha256(candidate) == expected:
             return TasksFileMatch(candidate)
         first = first or candidate
     return TasksFileMatch(first, changed=first is not None)
@@ -131,16 +181,15 @@ def tasks_file_of(run: RunFiles, override: str | None) -> Path | None:
         return Path(override)
     if run.manifest is None:
         raise ConfigError(f"{run.folder} has no {MANIFEST}: give the task file with --tasks", where="--tasks")
-    manifest = read_manifest(run.manifest)
-    if not manifest.get("tasks_file") and not manifest.get("tasks_file_abs"):
-        if manifest.get("imported"):
+    manifest = read_manifest(run.manifest, RunManifest)
+    if not manifest.tasks_file and not manifest.tasks_file_abs:
+        if manifest.imported is not None:
             return None
         raise RunFileError("no tasks_file in the manifest; give --tasks", where=str(run.manifest))
     match = find_tasks_file(manifest, run.folder)
     if match.path is None:
         raise RunFileError(
-            f"the run's task file {manifest.get('tasks_file') or manifest.get('tasks_file_abs')} "
-            "is gone; give --tasks",
+            f"the run's task file {manifest.tasks_file or manifest.tasks_file_abs} is gone; give --tasks",
             where=str(run.manifest),
         )
     if match.changed:
@@ -172,34 +221,37 @@ class RunDir:
     def files(self) -> RunFiles:
         return RunFiles(self.trajectories_path, self.path / SCORES, self.manifest_path)
 
-    def prepare(self, manifest: dict[str, Any], *, force_new: bool = False) -> set[RunKey]:
+    def prepare(self, manifest: RunManifest, *, force_new: bool = False) -> set[RunKey]:
         """Start or resume the run described by ``manifest``; the keys already done.
 
         Call it inside ``locked()``, which creates the directory."""
-        old = self.read_manifest()
+        old = self.recorded_manifest()
         if old is not None and force_new:
             self._move_aside()
             old = None
         if old is not None:
-            changed = changed_setting(old, manifest)
+            changed = manifest.changed_from(old)
             if changed is not None:
                 raise ConfigError(
                     f"the run was made with other settings ({changed}); rerun with the same "
                     "settings to resume, use another --out, or add --force-new to start over here",
                     where=str(self.manifest_path),
                 )
-            manifest = {**manifest, "created_at": old.get("created_at", manifest.get("created_at"))}
-        _write_json_atomically(self.manifest_path, manifest)
+            created_at = old.get("created_at")
+            if isinstance(created_at, int | float):
+                manifest = manifest.model_copy(update={"created_at": float(created_at)})
+        manifest.write(self.manifest_path)
         return self.done()
 
-    def read_manifest(self) -> dict[str, Any] | None:
+    def recorded_manifest(self) -> dict[str, Any] | None:
+        """The manifest as the earlier run wrote it, or None for a new run."""
         if not self.manifest_path.exists():
             if self.trajectories_path.exists():
                 raise RunFileError(
                     "trajectories without a manifest: not a run of button run", where=str(self.path)
                 )
             return None
-        return read_manifest(self.manifest_path)
+        return read_recorded(self.manifest_path)
 
     def done(self) -> set[RunKey]:
         """The (task id, trial) pairs recorded so far."""
@@ -247,38 +299,3 @@ class RunDir:
                     (self.path / name).rename(aside / name)
         except OSError as error:
             raise RunFileError(f"cannot move the old run aside: {error}", where=str(aside)) from error
-
-
-def changed_setting(old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    """The first setting that differs between two manifests, as 'name: old -> new'."""
-    compared = [("tasks_sha256", old.get("tasks_sha256"), new.get("tasks_sha256"))]
-    old_settings, new_settings = _flatten(old.get("settings", {})), _flatten(new.get("settings", {}))
-    for key in sorted(set(old_settings) | set(new_settings)):
-        compared.append((f"settings.{key}", old_settings.get(key), new_settings.get(key)))
-    for name, before, after in compared:
-        if before != after:
-            shown = (
-                "task file contents changed"
-                if name == "tasks_sha256"
-                else f"{_short(before)} -> {_short(after)}"
-            )
-            return f"{name}: {shown}"
-    return None
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(value, dict) or not value:
-        return {prefix: value} if prefix else {}
-    flat: dict[str, Any] = {}
-    for key, inner in value.items():
-        flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
-    write_atomically(path, json.dumps(value, indent=2) + "\n")

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -47,7 +46,7 @@ from harness.assistant_loop import LoopSettings, run_conversation
 from harness.assistant_protocol import AssistantProtocol
 from harness.mcp_tools import ToolConnections, ToolSource
 from harness.run_cost import RunSpend
-from harness.run_dir import RunDir
+from harness.run_dir import RunDir, RunManifest, RunOptions, RunSettings, ToolsRecord
 from simulator.user_agent import UserSimulator
 
 # task id, episode id -> where that conversation's tools are
@@ -74,38 +73,35 @@ class RunRequest:
     selected: list[str] | None = None  # the --task ids, if any
     cost: CostOptions = field(default_factory=lambda: CostOptions(PriceBook()))  # prices, budget
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> RunManifest:
         source = self.tool_source
-        return {
-            "run_id": RunDir(self.out).run_id,
-            "created_at": time.time(),
-            "button_version": __version__,
-            "tasks_file": self.tasks_file,
-            "tasks_file_abs": str(Path(self.tasks_file).resolve()),
-            "tasks_sha256": self.tasks_sha256,
-            "settings": {
-                "endpoints": {role.value: config.public() for role, config in self.endpoints.items()},
-                "tools": {"served": "in-process"}
+        return RunManifest(
+            run_id=RunDir(self.out).run_id,
+            created_at=time.time(),
+            button_version=__version__,
+            tasks_file=self.tasks_file,
+            tasks_file_abs=str(Path(self.tasks_file).resolve()),
+            tasks_sha256=self.tasks_sha256,
+            settings=RunSettings(
+                endpoints={role.value: config.public() for role, config in self.endpoints.items()},
+                tools=ToolsRecord(served="in-process")
                 if source is None
-                else {"url": source.url and public_url(source.url), "command": source.command},
-                "max_turns": self.settings.max_turns,
-                "system_prompt": self.settings.system_prompt,
-                "tool_choice": self.settings.tool_choice,
+                else ToolsRecord(url=source.url and public_url(source.url), command=source.command),
+                max_turns=self.settings.max_turns,
+                system_prompt=self.settings.system_prompt,
+                tool_choice=self.settings.tool_choice,
                 # only when not the default, so runs made before the flag existed still resume
-                **(
-                    {"assistant_protocol": self.settings.protocol.value}
-                    if self.settings.protocol is not AssistantProtocol.NATIVE
-                    else {}
-                ),
-            },
-            # may change between reruns
-            "options": {
-                "tasks": self.selected,
-                "trials": self.trials,
-                "concurrency": self.concurrency,
-                "tool_cache": self.tool_cache,
-            },
-        }
+                assistant_protocol=None
+                if self.settings.protocol is AssistantProtocol.NATIVE
+                else self.settings.protocol,
+            ),
+            options=RunOptions(  # may change between reruns
+                tasks=self.selected,
+                trials=self.trials,
+                concurrency=self.concurrency,
+                tool_cache=self.tool_cache,
+            ),
+        )
 
 
 @dataclass

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from button.errors import ButtonError, RunFileError
+from button.manifest import read_manifest
 from button.task import Task
 from button.taskfile import read_task_file
-from harness.run_dir import MANIFEST, SCORES, TRAJECTORIES, find_tasks_file, read_manifest
+from harness.run_dir import MANIFEST, SCORES, TRAJECTORIES, RunManifest, find_tasks_file
 from tui.index import TrajectoryIndex
 from tui.scores import ScoreIndex
 
@@ -57,15 +58,15 @@ def _manifest_tasks_file(manifest_path: Path, notices: list[str]) -> Path | None
     if not manifest_path.is_file():
         return None
     try:
-        manifest = read_manifest(manifest_path)
+        manifest = read_manifest(manifest_path, RunManifest)
     except ButtonError as error:
         notices.append(f"{error}; no plans")
         return None
-    if not manifest.get("tasks_file") and not manifest.get("tasks_file_abs"):
+    if not manifest.tasks_file and not manifest.tasks_file_abs:
         return None
     match = find_tasks_file(manifest, manifest_path.parent)
     if match.path is None:
-        notices.append(f"{manifest_path}: tasks_file {manifest.get('tasks_file')!r} not found; no plans")
+        notices.append(f"{manifest_path}: tasks_file {manifest.tasks_file!r} not found; no plans")
     elif match.changed:
         notices.append(f"{match.path}: changed since the run (sha256 differs); plans may not match")
     return match.path

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,6 +22,7 @@ from button.endpoints import EndpointConfig
 from button.errors import BudgetReached
 from button.ledger import COST_FILE, Ledger, write_ledger
 from button.llm import open_models
+from button.manifest import Manifest
 from button.prices import PriceBook
 from button.records import write_atomically
 from button.redact import public_url
@@ -44,6 +44,21 @@ from simulator.synth.runner import Item, Stage, StageReport, StageRunner
 from simulator.synth.store import StageStore
 
 
+class SynthManifest(Manifest):
+    """``OUT.work/manifest.json``: every field must match for the work to resume."""
+
+    scenarios_file_sha256: str | None
+    conversations_file_sha256: str | None
+    n_scenarios: int
+    tasks_per_scenario: int
+    strategies: list[Strategy]
+    seed: int
+    model: str | None
+    temperature: float | None
+    max_tokens: int | None
+    prompts: str  # digest of the synth prompt files
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     out: Path
@@ -61,23 +76,23 @@ class SynthConfig:
     def work_dir(self) -> Path:
         return self.out.with_name(self.out.name + ".work")
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> SynthManifest:
         """What the work in the work dir depends on. The base URL is left out: the
         same model moved to another port is the same work."""
-        return {
-            "scenarios_file_sha256": file_sha256(self.scenarios_file) if self.scenarios_file else None,
-            "conversations_file_sha256": (
+        return SynthManifest(
+            scenarios_file_sha256=file_sha256(self.scenarios_file) if self.scenarios_file else None,
+            conversations_file_sha256=(
                 file_sha256(self.conversations_file) if self.conversations_file else None
             ),
-            "n_scenarios": self.n_scenarios,
-            "tasks_per_scenario": self.tasks_per_scenario,
-            "strategies": [s.value for s in self.strategies],
-            "seed": self.seed,
-            "model": self.endpoint.model,
-            "temperature": self.endpoint.temperature,
-            "max_tokens": self.endpoint.max_tokens,
-            "prompts": prompts_digest(),
-        }
+            n_scenarios=self.n_scenarios,
+            tasks_per_scenario=self.tasks_per_scenario,
+            strategies=list(self.strategies),
+            seed=self.seed,
+            model=self.endpoint.model,
+            temperature=self.endpoint.temperature,
+            max_tokens=self.endpoint.max_tokens,
+            prompts=prompts_digest(),
+        )
 
 
 @dataclass

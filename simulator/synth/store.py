@@ -2,14 +2,15 @@
 
 Every finished row (kept or dropped) is one record keyed by the row's key, so a
 rerun skips it; it also holds the tokens its model calls cost, so the work
-dir's cost ledger is the sum over its records (``StageStore.recorded_usage``). ``manifest.json`` holds the config; a changed config refuses to
-resume unless the caller starts afresh. The work dir is locked
+dir's cost ledger is the sum over its records (``StageStore.recorded_usage``).
+``manifest.json`` holds the config; a changed config refuses to resume
+(``button.manifest`` names the changed setting) unless the caller starts
+afresh. The work dir is locked
 (``button.locks``) while a store is open, so two syntheses never share it.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 
 from button.errors import ConfigError, RunFileError
 from button.locks import LOCK_FILE, directory_lock
+from button.manifest import Manifest, read_recorded
 from button.records import RecordWriter, iter_lines
 from button.trajectory import Usage
 
@@ -72,7 +74,7 @@ class StageLog:
 class StageStore:
     """The work dir of one synthesis run, locked against a second ``button synth`` until ``close``."""
 
-    def __init__(self, work_dir: Path, config: dict[str, Any], *, force_new: bool = False) -> None:
+    def __init__(self, work_dir: Path, config: Manifest, *, force_new: bool = False) -> None:
         self.work_dir = work_dir
         self._lock = ExitStack()
         self._lock.enter_context(directory_lock(work_dir, "button synth"))
@@ -83,21 +85,20 @@ class StageStore:
             raise
         self._logs: dict[str, StageLog] = {}
 
-    def _start(self, config: dict[str, Any], force_new: bool) -> None:
+    def _start(self, config: Manifest, force_new: bool) -> None:
         manifest = self.work_dir / "manifest.json"
         try:
             if force_new:
                 _clear(self.work_dir)
             if manifest.exists():
-                old = _read_manifest(manifest)
-                changed = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
-                if changed:
+                changed = config.changed_from(read_recorded(manifest, "; pass --force-new to start afresh"))
+                if changed is not None:
                     raise ConfigError(
-                        f"the config changed since this work was started ({', '.join(changed)}); "
+                        f"the config changed since this work was started ({changed}); "
                         "rerun with the old settings, or pass --force-new to start afresh",
                         where=str(manifest),
                     )
-            manifest.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            config.write(manifest)
         except OSError as error:
             where = str(error.filename or manifest)
             raise RunFileError(f"cannot use the work dir: {error.strerror or error}", where=where) from error
@@ -129,20 +130,6 @@ def _usage(value: Any) -> Usage | None:
         return Usage.model_validate(value) if isinstance(value, dict) else None
     except ValidationError:
         return None
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunFileError(
-            f"unreadable manifest ({error}); pass --force-new to start afresh", where=str(path)
-        ) from error
-    if not isinstance(value, dict):
-        raise RunFileError(
-            "the manifest is not a JSON object; pass --force-new to start afresh", where=str(path)
-        )
-    return value
 
 
 def _clear(work_dir: Path) -> None:

@@ -254,7 +254,7 @@ def test_changed_config_refuses_to_resume(tmp_path: Path, scripted: ScriptedMode
     assert main(synth_args(tmp_path, scripted.url)) == 0
     assert main([*synth_args(tmp_path, scripted.url), "--seed", "7"]) == 2
     err = capsys.readouterr().err
-    assert "config changed since this work was started (seed)" in err and "--force-new" in err
+    assert "config changed since this work was started (seed: 0 -> 7)" in err and "--force-new" in err
     assert main([*synth_args(tmp_path, scripted.url), "--seed", "7", "--force-new"]) == 0
 
 

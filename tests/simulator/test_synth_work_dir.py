@@ -11,10 +11,17 @@ import pytest
 
 from button.cli import main
 from button.errors import ConfigError
+from button.manifest import Manifest
 from simulator.synth.store import Record, StageStore
 
 BUTTON = str(Path(sys.executable).with_name("button"))
-CONFIG = {"seed": 0}
+
+
+class Seeded(Manifest):
+    seed: int
+
+
+CONFIG = Seeded(seed=0)
 
 
 def scenarios_file(tmp_path: Path) -> Path:
