@@ -8,7 +8,7 @@ temporary name and renamed when complete. Trajectories are read one at a
 time, so a run of any size is exported in bounded memory.
 
 Every record can be traced to its trajectory and task. A format whose records
-accept extra keys (``TRACE_FIELDS`` of its module: ShareGPT, read by
+accept extra keys (``TRACE_FIELDS`` of its ``ExportFormat``: ShareGPT, read by
 LLaMA-Factory through the columns named in ``dataset_info.json``) carries
 ``trajectory_id`` and ``task_id`` fields. The others (OpenAI's, whose
 fine-tuning upload accepts only ``messages``, ``tools``,
@@ -26,7 +26,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 
 from button.errors import ConfigError, RunFileError
@@ -34,9 +33,10 @@ from button.records import atomic_writer, iter_lines, iter_records
 from button.trajectory import Score, Trajectory
 from harness import export_button, export_openai, export_sharegpt
 from harness.conversation import ConversationError, conversation_of
+from harness.export_format import ExportFormat
 from harness.run_dir import RunFiles
 
-FORMATS: dict[str, ModuleType] = {
+FORMATS: dict[str, ExportFormat] = {
     "openai": export_openai,
     "sharegpt": export_sharegpt,
     "button": export_button,
@@ -138,7 +138,7 @@ def export(
             f"{out} is a file of the run being exported; choose another output file", where="--out"
         )
     form = FORMATS[format_name]
-    traced: bool = form.TRACE_FIELDS
+    traced = form.TRACE_FIELDS
     scores = read_score_facts(run.scores, filters) if filters.needs_scores else {}
     report = ExportReport(sidecar=None if traced else sidecar_path(out))
     with ExitStack() as files:
@@ -170,7 +170,7 @@ def _write(handle: TextIO, out: Path, line: str) -> None:
 
 
 def _checked_record(
-    trajectory: Trajectory, score: ScoreFacts | None, filters: Filters, form: ModuleType
+    trajectory: Trajectory, score: ScoreFacts | None, filters: Filters, form: ExportFormat
 ) -> dict[str, Any] | str:
     """The checked record, or the first reason it is skipped."""
     problem = filter_problem(trajectory, score, filters)
@@ -180,6 +180,6 @@ def _checked_record(
         turns = conversation_of(trajectory.messages)
     except ConversationError as error:
         return str(error)
-    record: dict[str, Any] = form.encode(turns, trajectory.tools)
-    problems: list[str] = form.check(record)
+    record = form.encode(turns, trajectory.tools)
+    problems = form.check(record)
     return problems[0] if problems else record

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from button.records import read_records
 from button.trajectory import Score, Trajectory
 from harness import export_button, export_openai, export_sharegpt
 from harness.conversation import calls_and_results, conversation_of
+from harness.export_format import ExportFormat
 from harness.export_run import FORMATS
 from tests.conftest import FIXTURES
 
@@ -34,6 +36,16 @@ def run(tmp_path: Path) -> Path:
 def export_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     assert main(["export", *args, "--json"]) == 0
     return dict(json.loads(capsys.readouterr().out))
+
+
+@pytest.mark.parametrize("form", sorted(FORMATS))
+def test_every_format_is_an_export_format(form: str) -> None:
+    """Each registered module has the protocol's names, with its parameters (mypy checks their types)."""
+    module = FORMATS[form]
+    assert isinstance(module, ExportFormat) and isinstance(module.TRACE_FIELDS, bool)
+    for name in ("encode", "decode", "check"):
+        wanted = list(inspect.signature(getattr(ExportFormat, name)).parameters)[1:]  # without self
+        assert list(inspect.signature(getattr(module, name)).parameters) == wanted, (form, name)
 
 
 @pytest.mark.parametrize("form", sorted(FORMATS))
