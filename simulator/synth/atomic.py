@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.synth.context import Dropped, SynthContext, text_field
+from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.text_rules import MAX_TASK_CHARS, MIN_TASK_CHARS
 
 
@@ -33,7 +33,7 @@ async def make_atomic_tasks(
     value = await ctx.ask(key, "atomic", atomic_schema(count), scenario=scenario["text"], count=str(count))
     tasks = [str(text).strip() for text in value["tasks"]]
     if not tasks:
-        raise Dropped("no atomic tasks")
+        raise Dropped(DropReason.NO_ATOMIC_TASKS)
     return {"scenario_id": scenario["id"], "scenario": scenario["text"], "tasks": tasks}
 
 

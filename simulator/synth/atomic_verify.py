@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.synth.context import Dropped, SynthContext
+from simulator.synth.context import Dropped, DropReason, SynthContext
 from simulator.synth.text_rules import NearDuplicates, content_words, has_concrete_detail, task_text_problem
 
 VERIFY_SCHEMA: dict[str, Any] = {
@@ -28,13 +28,13 @@ def atomic_rules() -> Any:
         text = item["text"]
         problem = task_text_problem(text)
         if problem:
-            return Dropped("rule: " + problem.split(" (")[0].split(":")[0], problem)
+            return Dropped(problem.reason, problem.detail)
         if not has_concrete_detail(text):
-            return Dropped("rule: no concrete detail", "no number, name or place")
+            return Dropped(DropReason.NO_DETAIL, "no number, name or place")
         if not content_words(text) & content_words(item["scenario"]):
-            return Dropped("rule: off the scenario", "shares no content word with it")
+            return Dropped(DropReason.OFF_SCENARIO, "shares no content word with it")
         earlier = seen.check(key, text)
-        return Dropped("near-duplicate", f"of {earlier}") if earlier else None
+        return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
 
     return check
 
@@ -42,7 +42,7 @@ def atomic_rules() -> Any:
 async def verify_atomic(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
     verdict = await ctx.ask(key, "atomic_verify", VERIFY_SCHEMA, scenario=item["scenario"], task=item["text"])
     if not verdict["one_call"]:
-        raise Dropped("model: needs more than one call")
+        raise Dropped(DropReason.MORE_THAN_ONE_CALL)
     if verdict["missing"]:
-        raise Dropped("model: details missing", "; ".join(verdict["missing"]))
+        raise Dropped(DropReason.DETAILS_MISSING, "; ".join(verdict["missing"]))
     return dict(item)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from button.task import Strategy
-from simulator.synth.context import Dropped, SynthContext, text_field
+from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.text_rules import (
     MAX_TASK_CHARS,
     MIN_TASK_CHARS,
@@ -69,10 +69,10 @@ async def compose(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str
     for index, subtask in enumerate(subtasks[1:], start=1):
         problem = task_text_problem(subtask["instruction"])
         if problem:
-            raise Dropped("rule: " + problem.split(" (")[0].split(":")[0], f"{subtask['id']}: {problem}")
+            raise Dropped(problem.reason, f"{subtask['id']}: {problem.detail}")
         for earlier in subtasks[:index]:
             if similarity(subtask["instruction"], earlier["instruction"]) >= NEAR_DUPLICATE_RATIO:
-                raise Dropped("rule: repeats a subtask", f"{subtask['id']} repeats {earlier['id']}")
+                raise Dropped(DropReason.REPEATS_SUBTASK, f"{subtask['id']} repeats {earlier['id']}")
     return {
         "scenario_id": item["scenario_id"],
         "scenario": item["scenario"],
@@ -88,6 +88,6 @@ def composed_duplicates() -> Any:
     def check(key: str, data: dict[str, Any]) -> Dropped | None:
         text = " ".join(s["instruction"] for s in data["subtasks"])
         earlier = seen.check(key, text)
-        return Dropped("near-duplicate", f"of {earlier}") if earlier else None
+        return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
 
     return check

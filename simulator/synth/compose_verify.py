@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.synth.context import Dropped, SynthContext, text_field
+from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.text_rules import NearDuplicates, content_words, tool_name_in
 
 VERIFY_SCHEMA: dict[str, Any] = {
@@ -50,11 +50,11 @@ def numbered(subtasks: list[dict[str, Any]]) -> str:
 def instruction_problem(instruction: str, subtasks: list[dict[str, Any]]) -> Dropped | None:
     word = tool_name_in(instruction)
     if word:
-        return Dropped("rule: instruction names a tool", repr(word))
+        return Dropped(DropReason.INSTRUCTION_NAMES_TOOL, repr(word))
     words = content_words(instruction)
     for subtask in subtasks:
         if not words & content_words(subtask["instruction"]):
-            return Dropped("rule: instruction misses a subtask", f"says nothing of {subtask['id']}")
+            return Dropped(DropReason.INSTRUCTION_MISSES_SUBTASK, f"says nothing of {subtask['id']}")
     return None
 
 
@@ -67,7 +67,7 @@ async def verify_and_instruct(ctx: SynthContext, key: str, item: dict[str, Any])
         if _says_something(step["still_unknown"])
     ]
     if unknown:
-        raise Dropped("model: subtasks incomplete", "; ".join(unknown))
+        raise Dropped(DropReason.SUBTASKS_INCOMPLETE, "; ".join(unknown))
     value = await ctx.ask(key, "instruction", INSTRUCTION_SCHEMA, scenario=item["scenario"], subtasks=steps)
     instruction = " ".join(str(value["instruction"]).split())
     problem = instruction_problem(instruction, item["subtasks"])
@@ -88,6 +88,6 @@ def instruction_duplicates() -> Any:
 
     def check(key: str, data: dict[str, Any]) -> Dropped | None:
         earlier = seen.check(key, data["instruction"])
-        return Dropped("near-duplicate", f"of {earlier}") if earlier else None
+        return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
 
     return check

@@ -8,6 +8,7 @@ its ``budget`` whether a cap is reached; if so the row does not start
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 from collections.abc import Callable
 from importlib import resources
@@ -29,10 +30,43 @@ class NotStarted(Exception):
         self.reason = reason
 
 
-class Dropped(Exception):
-    """A row is dropped: ``reason`` is a short code for the report, ``detail`` says more."""
+class DropReason(enum.StrEnum):
+    """Why a row was dropped: the code the report counts and the stage files keep."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    TOO_SHORT = "rule: too short"
+    TOO_LONG = "rule: too long"
+    MARKUP = "rule: has markup or code characters"
+    TOO_FEW_WORDS = "rule: too few words"
+    NAMES_TOOL = "rule: names a tool or identifier"
+    NO_DETAIL = "rule: no concrete detail"
+    OFF_SCENARIO = "rule: off the scenario"
+    REPEATS_SUBTASK = "rule: repeats a subtask"
+    INSTRUCTION_NAMES_TOOL = "rule: instruction names a tool"
+    INSTRUCTION_MISSES_SUBTASK = "rule: instruction misses a subtask"
+    OFF_CONVERSATION = "rule: off the conversation"
+    NAME_NOT_IN_CONVERSATION = "rule: a name not in the conversation"
+    ARGUMENT_NOT_BOOLEAN = "rule: argument not a boolean"
+    ARGUMENT_NOT_INTEGER = "rule: argument not an integer"
+    ARGUMENT_NOT_IN_TASK = "rule: argument not in task"
+    FUNCTION_NOT_GENERIC = "rule: function not generic"
+    NO_DATA_FLOW = "rule: no data flow"
+    INVALID_SCHEMA = "rule: invalid schema"
+    FEWER_THAN_TWO_CALLS = "rule: fewer than two calls"
+    NEAR_DUPLICATE = "near-duplicate"
+    BAD_LENGTH = "bad length"
+    NO_USER_MESSAGE = "no user message"
+    NO_ATOMIC_TASKS = "no atomic tasks"
+    TASK_RULE = "task rule"
+    MORE_THAN_ONE_CALL = "model: needs more than one call"
+    DETAILS_MISSING = "model: details missing"
+    SUBTASKS_INCOMPLETE = "model: subtasks incomplete"
+    MODEL_OUTPUT_INVALID = "model output invalid"
+
+
+class Dropped(Exception):
+    """A row is dropped: ``reason`` is the code for the report, ``detail`` says more."""
+
+    def __init__(self, reason: DropReason, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail

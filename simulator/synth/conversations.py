@@ -21,7 +21,7 @@ from typing import Any
 
 from button.errors import InputError
 from button.records import iter_lines
-from simulator.synth.context import Dropped, SynthContext, text_field
+from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.scenarios import MAX_SCENARIO_CHARS, MIN_SCENARIO_CHARS
 from simulator.synth.text_rules import content_words, tool_name_in
 
@@ -151,7 +151,7 @@ def conversation_inputs(conversations: list[Conversation]) -> list[tuple[str, di
 
 def has_user_text(key: str, item: dict[str, Any]) -> Dropped | None:
     """A pre-check: a conversation where the user says nothing has no situation to extract."""
-    return None if item["user_text"].strip() else Dropped("no user message", item["source"])
+    return None if item["user_text"].strip() else Dropped(DropReason.NO_USER_MESSAGE, item["source"])
 
 
 async def extract_scenario(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -159,12 +159,12 @@ async def extract_scenario(ctx: SynthContext, key: str, item: dict[str, Any]) ->
     text = " ".join(str(value["scenario"]).split())
     word = tool_name_in(text)
     if word:
-        raise Dropped("rule: names a tool or identifier", repr(word))
+        raise Dropped(DropReason.NAMES_TOOL, repr(word))
     if not content_words(text) & content_words(item["user_text"]):
-        raise Dropped("rule: off the conversation", "shares no content word with the user's turns")
+        raise Dropped(DropReason.OFF_CONVERSATION, "shares no content word with the user's turns")
     invented = [name for name in names_in(text) if name.casefold() not in item["transcript"].casefold()]
     if invented:
-        raise Dropped("rule: a name not in the conversation", invented[0])
+        raise Dropped(DropReason.NAME_NOT_IN_CONVERSATION, invented[0])
     return {"text": text, "source": item["source"]}
 
 

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from button.schemas import schema_problem
-from simulator.synth.context import Dropped, SynthContext, text_field
+from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.text_rules import tokens
 
 TYPES = ["string", "number", "integer", "boolean"]
@@ -61,19 +61,19 @@ def literal(kind: str, value: str, text: str) -> Any:
             return True
         if said.lower() in {"false", "no"}:
             return False
-        raise Dropped("rule: argument not a boolean", said)
+        raise Dropped(DropReason.ARGUMENT_NOT_BOOLEAN, said)
     if kind in {"integer", "number"}:
         match = re.search(r"-?\d+(?:\.\d+)?", said.replace(",", ""))
         if match is None or match.group(0) not in text.replace(",", ""):
-            raise Dropped("rule: argument not in task", said)
+            raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
         number = float(match.group(0))
         if kind == "integer":
             if not number.is_integer():
-                raise Dropped("rule: argument not an integer", said)
+                raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
             return int(number)
         return number
     if said.casefold() not in text.casefold():
-        raise Dropped("rule: argument not in task", said)
+        raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
     return said
 
 
@@ -148,7 +148,7 @@ class FunctionBuilder:
         words = {word for value in arguments.values() if isinstance(value, str) for word in tokens(value)}
         generic_clash = [w for w in tokens(name.replace("_", " ")) if len(w) >= 4 and w in words]
         if generic_clash:
-            raise Dropped("rule: function not generic", f"{name} names the value {generic_clash[0]!r}")
+            raise Dropped(DropReason.FUNCTION_NOT_GENERIC, f"{name} names the value {generic_clash[0]!r}")
         fed_by = {
             path.split(".")[0]
             for value in arguments.values()
@@ -157,7 +157,7 @@ class FunctionBuilder:
         }
         missing = [dep for dep in subtask["depends_on"] if dep in self.calls and dep not in fed_by]
         if missing:
-            raise Dropped("rule: no data flow", f"{sid} uses no result of {', '.join(missing)}")
+            raise Dropped(DropReason.NO_DATA_FLOW, f"{sid} uses no result of {', '.join(missing)}")
         fields = {f["name"]: f for f in form["returns"]}
         parameters = {
             "type": "object",
@@ -176,7 +176,7 @@ class FunctionBuilder:
         for part in (parameters, returns):
             problem = schema_problem(part)
             if problem:
-                raise Dropped("rule: invalid schema", f"{name}: {problem}")
+                raise Dropped(DropReason.INVALID_SCHEMA, f"{name}: {problem}")
         spec: dict[str, Any] = {
             "type": "function",
             "function": {
@@ -226,5 +226,5 @@ async def synthesize_functions(ctx: SynthContext, key: str, item: dict[str, Any]
         )
         builder.add(subtask, form)
     if len(builder.calls) < 2:
-        raise Dropped("rule: fewer than two calls", f"{len(builder.calls)} call(s)")
+        raise Dropped(DropReason.FEWER_THAN_TWO_CALLS, f"{len(builder.calls)} call(s)")
     return {**item, "functions": builder.functions, "calls": builder.calls}

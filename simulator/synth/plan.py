@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from button.task import Task
 from button.task_rules import check_task
-from simulator.synth.context import Dropped
+from simulator.synth.context import Dropped, DropReason
 
 
 def task_id(key: str) -> str:
@@ -97,9 +97,9 @@ def build_task(key: str, item: dict[str, Any]) -> dict[str, Any]:
         task = Task.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        raise Dropped("task rule", f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from error
+        raise Dropped(DropReason.TASK_RULE, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from error
     problems = check_task(task)
     if problems:
         field, message = problems[0]
-        raise Dropped("task rule", f"{field}: {message}")
+        raise Dropped(DropReason.TASK_RULE, f"{field}: {message}")
     return task.model_dump(mode="json", exclude_none=True)

@@ -16,7 +16,7 @@ from rich.progress import Progress
 
 from button.cost_table import counted
 from button.errors import BudgetReached, StructuredOutputError
-from simulator.synth.context import Dropped, NotStarted, SynthContext
+from simulator.synth.context import Dropped, DropReason, NotStarted, SynthContext
 from simulator.synth.store import Record, StageStore
 
 Item = dict[str, Any]
@@ -45,7 +45,7 @@ class StageReport:
     kept: int = 0
     reused: int = 0  # rows finished by an earlier run
     not_started: int = 0  # rows a budget cap kept from starting
-    dropped: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[DropReason] = field(default_factory=Counter)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,7 +101,7 @@ class StageRunner:
             except Dropped as dropped:
                 record = Record(key, reason=dropped.reason, detail=dropped.detail)
             except StructuredOutputError as error:
-                record = Record(key, reason="model output invalid", detail=error.what)
+                record = Record(key, reason=DropReason.MODEL_OUTPUT_INVALID, detail=error.what)
             except NotStarted as cap:
                 stopped.append(cap.reason)
                 return
@@ -126,9 +126,9 @@ class StageRunner:
         kept: list[tuple[str, Item]] = []
         for key, _ in inputs:
             record = log.done[key]
-            if record.kept:
+            if record.reason is None:
                 kept.append((key, record.data))
             else:
-                report.dropped[record.reason or "?"] += 1
+                report.dropped[record.reason] += 1
         report.kept = len(kept)
         return kept

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from button.errors import InputError
-from simulator.synth.context import Dropped, SynthContext, text_field
+from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.text_rules import NearDuplicates
 
 MIN_SCENARIO_CHARS = 20
@@ -75,7 +75,7 @@ async def make_scenario(ctx: SynthContext, key: str, item: dict[str, Any]) -> di
         )
         text = str(value["scenario"]).strip()
     if not MIN_SCENARIO_CHARS <= len(text) <= MAX_SCENARIO_CHARS:
-        raise Dropped("bad length", f"{len(text)} chars")
+        raise Dropped(DropReason.BAD_LENGTH, f"{len(text)} chars")
     return {"id": key, "text": text}
 
 
@@ -85,6 +85,6 @@ def scenario_duplicates() -> Any:
 
     def check(key: str, data: dict[str, Any]) -> Dropped | None:
         earlier = seen.check(key, data["text"])
-        return Dropped("near-duplicate", f"of {earlier}") if earlier else None
+        return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
 
     return check

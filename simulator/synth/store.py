@@ -1,11 +1,12 @@
 """The resumable stage store: one JSONL file of records per stage in a work dir.
 
-Every finished row (kept or dropped) is one record keyed by the row's key, so a
-rerun skips it; it also holds the tokens its model calls cost, so the work
-dir's cost ledger is the sum over its records (``StageStore.recorded_usage``).
-``manifest.json`` holds the config; a changed config refuses to resume
-(``button.manifest`` names the changed setting) unless the caller starts
-afresh. The work dir is locked
+Every finished row (kept or dropped, with its ``DropReason``) is one record
+keyed by the row's key, so a rerun skips it; a line that is not such a record
+(torn, or a reason this version does not know) is done again. A record also
+holds the tokens its model calls cost, so the work dir's cost ledger is the
+sum over its records (``StageStore.recorded_usage``). ``manifest.json`` holds
+the config; a changed config refuses to resume (``button.manifest`` names the
+changed setting) unless the caller starts afresh. The work dir is locked
 (``button.locks``) while a store is open, so two syntheses never share it.
 """
 
@@ -24,6 +25,7 @@ from button.locks import LOCK_FILE, directory_lock
 from button.manifest import Manifest, read_recorded
 from button.records import RecordWriter, iter_lines
 from button.trajectory import Usage
+from simulator.synth.context import DropReason
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Record:
 
     key: str
     data: dict[str, Any] = field(default_factory=dict)
-    reason: str | None = None
+    reason: DropReason | None = None
     detail: str = ""
     usage: Usage | None = None  # what the row's model calls cost (None: it made none)
 
@@ -53,14 +55,9 @@ class StageLog:
         self.done: dict[str, Record] = {}
         if path.exists():
             for _, value, _problem in iter_lines(path):
-                if value is not None and isinstance(value.get("key"), str):
-                    self.done[value["key"]] = Record(
-                        key=value["key"],
-                        data=value.get("data") or {},
-                        reason=value.get("reason"),
-                        detail=value.get("detail") or "",
-                        usage=_usage(value.get("usage")),
-                    )
+                record = _record(value)
+                if record is not None:
+                    self.done[record.key] = record
         self._writer = RecordWriter(path)
 
     def append(self, record: Record) -> None:
@@ -130,6 +127,24 @@ def _usage(value: Any) -> Usage | None:
         return Usage.model_validate(value) if isinstance(value, dict) else None
     except ValidationError:
         return None
+
+
+def _record(value: dict[str, Any] | None) -> Record | None:
+    """A stage file's line as a record; None when it is not one."""
+    if value is None or not isinstance(value.get("key"), str):
+        return None
+    reason = value.get("reason")
+    try:
+        known = None if reason is None else DropReason(reason)
+    except ValueError:
+        return None
+    return Record(
+        key=value["key"],
+        data=value.get("data") or {},
+        reason=known,
+        detail=value.get("detail") or "",
+        usage=_usage(value.get("usage")),
+    )
 
 
 def _clear(work_dir: Path) -> None:

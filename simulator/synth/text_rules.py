@@ -8,7 +8,10 @@ ratio of at least ``NEAR_DUPLICATE_RATIO``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from simulator.synth.context import DropReason
 
 NEAR_DUPLICATE_RATIO = 0.85
 MIN_TASK_CHARS = 20
@@ -86,21 +89,29 @@ def tool_name_in(text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def task_text_problem(text: str) -> str | None:
+@dataclass(frozen=True)
+class TextProblem:
+    """Why a text is not a usable task description: the code, and the particulars."""
+
+    reason: DropReason
+    detail: str
+
+
+def task_text_problem(text: str) -> TextProblem | None:
     """Why ``text`` is not a usable task description, or None."""
     text = text.strip()
     if len(text) < MIN_TASK_CHARS:
-        return f"too short ({len(text)} chars, need {MIN_TASK_CHARS})"
+        return TextProblem(DropReason.TOO_SHORT, f"{len(text)} chars, need {MIN_TASK_CHARS}")
     if len(text) > MAX_TASK_CHARS:
-        return f"too long ({len(text)} chars, at most {MAX_TASK_CHARS})"
+        return TextProblem(DropReason.TOO_LONG, f"{len(text)} chars, at most {MAX_TASK_CHARS}")
     if re.search(r"&#?\w+;|[<>{}\[\]\\]", text):
-        return "has markup or code characters"
+        return TextProblem(DropReason.MARKUP, "")
     words = re.findall(r"[A-Za-z]{2,}", text)
     if len(words) < MIN_TASK_WORDS:
-        return f"too few words ({len(words)}, need {MIN_TASK_WORDS})"
+        return TextProblem(DropReason.TOO_FEW_WORDS, f"{len(words)}, need {MIN_TASK_WORDS}")
     word = tool_name_in(text)
     if word:
-        return f"names a tool or identifier: {word!r}"
+        return TextProblem(DropReason.NAMES_TOOL, repr(word))
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,21 +11,27 @@ import pytest
 from button.task import Task
 from button.task_rules import check_task
 from simulator.synth.atomic_verify import atomic_rules
-from simulator.synth.context import Dropped, prompt_messages
+from simulator.synth.context import Dropped, DropReason, prompt_messages
 from simulator.synth.functions import FunctionBuilder
 from simulator.synth.plan import build_task, derive_plan
-from simulator.synth.text_rules import NearDuplicates, has_concrete_detail, task_text_problem
+from simulator.synth.store import Record, StageLog
+from simulator.synth.text_rules import NearDuplicates, TextProblem, has_concrete_detail, task_text_problem
 
 
 def test_text_rules() -> None:
     assert task_text_problem("Find the cheapest flight from ORD to DEN on 2026-12-08.") is None
-    assert "search_flights" in (task_text_problem("Use search_flights to find a flight to Denver.") or "")
-    assert "getRent" in (task_text_problem("Call getRent for the flat on Calle Mayor.") or "")
-    assert "API" in (task_text_problem("Ask the weather API about Paris tomorrow.") or "")
+    names = DropReason.NAMES_TOOL
+    assert task_text_problem("Use search_flights to find a flight to Denver.") == TextProblem(
+        names, "'search_flights'"
+    )
+    assert task_text_problem("Call getRent for the flat on Calle Mayor.") == TextProblem(names, "'getRent'")
+    assert task_text_problem("Ask the weather API about Paris tomorrow.") == TextProblem(names, "'API'")
     assert task_text_problem("Buy an iPhone 15 at the Apple store in Berlin.") is None
-    assert "too short" in (task_text_problem("Check rent.") or "")
-    assert "markup" in (task_text_problem(", &#34;&#34;, &#34;.&#34;, &#34;x&#34;") or "")
-    assert "too few words" in (task_text_problem("Rent 12, 2026-12-08, 25 kg.") or "")
+    assert task_text_problem("Check rent.") == TextProblem(DropReason.TOO_SHORT, "11 chars, need 20")
+    assert task_text_problem(", &#34;&#34;, &#34;.&#34;, &#34;x&#34;") == TextProblem(DropReason.MARKUP, "")
+    assert task_text_problem("Rent 12, 2026-12-08, 25 kg.") == TextProblem(
+        DropReason.TOO_FEW_WORDS, "2, need 4"
+    )
     assert not has_concrete_detail("find some good flour for the bakery please")
     assert has_concrete_detail("find flour in Leeds")
     seen = NearDuplicates()
@@ -38,9 +45,30 @@ def test_atomic_rules_in_order() -> None:
     scenario = {"scenario": "A student in Madrid compares two apartments."}
     first = {**scenario, "text": "Get the monthly rent of the apartment at Calle Mayor 12, Madrid."}
     assert check("a0", first) is None
-    assert (check("a1", first) or Dropped("")).reason == "near-duplicate"
+    assert (check("a1", first) or Dropped(DropReason.TASK_RULE)).reason is DropReason.NEAR_DUPLICATE
     copied = {**scenario, "text": "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-31."}
-    assert (check("a2", copied) or Dropped("")).reason == "rule: off the scenario"
+    assert (check("a2", copied) or Dropped(DropReason.TASK_RULE)).reason is DropReason.OFF_SCENARIO
+    short = check("a3", {**scenario, "text": "Rent in Madrid?"})
+    assert short is not None and (short.reason, short.detail) == (DropReason.TOO_SHORT, "15 chars, need 20")
+
+
+def test_drop_reasons_are_kept_as_codes_and_an_unknown_one_is_done_again(tmp_path: Path) -> None:
+    log = StageLog(tmp_path / "atomic.jsonl")
+    log.append(Record("kept", data={"text": "x"}))
+    log.append(Record("short", reason=DropReason.TOO_SHORT, detail="15 chars, need 20"))
+    log.close()
+    with (tmp_path / "atomic.jsonl").open("a") as handle:  # a code this version does not have
+        handle.write(
+            json.dumps({"key": "later", "reason": "rule: from a later version", "detail": ""}) + "\n"
+        )
+    lines = [json.loads(line) for line in (tmp_path / "atomic.jsonl").read_text().splitlines()]
+    assert [line["reason"] for line in lines] == [None, "rule: too short", "rule: from a later version"]
+    again = StageLog(tmp_path / "atomic.jsonl")
+    assert {key: record.reason for key, record in again.done.items()} == {
+        "kept": None,
+        "short": DropReason.TOO_SHORT,
+    }
+    again.close()
 
 
 def test_prompts_have_system_and_user_messages() -> None:
