@@ -31,11 +31,12 @@ row per trajectory (--show: the failures by default), then the means per task,
 per strategy and overall, how often each failure reason was given, and, when a
 task was run more than once, pass@k and pass^k.
 
-Metrics: precision/recall/f1 of the calls made against the plan, order, data
-flow, parallelism, argument validity (invented tools counted), grounding of the
-final answer, and turns and calls used. Success: every plan call matched, in
-order, with correct data flow, and a final answer that states the results (see
-the README, "Scoring"). An LLM judge runs only when asked (--judge, or
+Metrics (* in the summary tables; shares from 0 to 1 unless a count):
+{metrics}
+
+Success: every plan call matched, in order, with correct data flow, and a
+final answer that states the results (see the README, "Scoring"). An LLM
+judge runs only when asked (--judge, or
 --judge-base-url/--judge-model); it adds a verdict to every score, gates
 success for tasks with a plan (a failed verdict fails the trajectory with
 judge_failed; a passed one never rescues a failed check) and decides it for
@@ -79,11 +80,12 @@ examples:
 def register(subparsers: Any) -> None:
     from button.cli import HelpFormatter
     from harness.score_rows import Show
+    from harness.scoring.metric_table import metric_help
 
     parser = subparsers.add_parser(
         "score",
         help="score a run's trajectories against the plans",
-        description=DESCRIPTION,
+        description=DESCRIPTION.format(metrics=metric_help()),
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )

@@ -19,20 +19,10 @@ from rich.table import Table
 
 from button.trajectory import Usage
 from harness.score_rows import RowSink
-from harness.scoring.summary import SUMMARY_METRICS, PassK, Summaries, Summary
+from harness.scoring.metric_table import summary_metrics
+from harness.scoring.summary import PassK, Summaries, Summary
 
 TABLE_KS = 6  # k columns of the pass@k table at most
-COUNTS = {"assistant_turns", "tool_calls"}
-HEADERS = {
-    "f1": "f1",
-    "order": "order",
-    "data_flow": "flow",
-    "parallelism": "par",
-    "validity": "valid",
-    "grounding": "ground",
-    "assistant_turns": "turns",
-    "tool_calls": "calls",
-}
 
 
 @dataclass
@@ -65,14 +55,15 @@ def tables(report: Report) -> Iterator[Table]:
 
 def summary_table(title: str, summaries: list[Summary], judged: bool) -> Table:
     table = _table(title)
-    numbers = ["n", "succ", *(["judge"] if judged else []), *(HEADERS[m] for m in SUMMARY_METRICS)]
+    metrics = summary_metrics()
+    numbers = ["n", "succ", *(["judge"] if judged else []), *(m.header for m in metrics)]
     _number_columns(table, numbers)
     for summary in summaries:
         row = [summary.name, str(summary.trajectories), _cell(summary.success_rate)]
         if judged:
             row.append(_cell(summary.judge_success_rate))
         means = summary.means
-        row += [_cell(means[metric], count=metric in COUNTS) for metric in SUMMARY_METRICS]
+        row += [_cell(means.get(metric.name), count=metric.count) for metric in metrics]
         table.add_row(*row)
     return table
 

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from button.trajectory import Score, TrajectoryStatus
-
-ROW_METRICS = ("f1", "order", "data_flow", "grounding", "validity", "tool_calls")
-ROW_HEADERS = {"f1": "f1", "order": "order", "data_flow": "flow", "grounding": "ground"}
-ROW_HEADERS |= {"validity": "valid", "tool_calls": "calls"}
+from harness.scoring.metric_table import Metric, row_metrics
 
 
 class Show(enum.StrEnum):
@@ -46,7 +43,7 @@ class Row:
             status=status.value,
             success=score.success,
             reasons=tuple(str(reason) for reason in score.reasons),
-            metrics={metric: score.metrics.get(metric) for metric in ROW_METRICS},
+            metrics={metric.name: score.metrics.get(metric.name) for metric in row_metrics()},
         )
 
     @property
@@ -118,10 +115,11 @@ class RowSink:
 def row_lines(sink: RowSink, limit: int | None) -> Iterator[str]:
     """The header and the chosen rows as fixed-width text lines."""
     id_width, task_width = min(sink.id_width, 60), min(sink.task_width, 48)
-    numbers = "".join(f"{ROW_HEADERS[metric]:>7}" for metric in ROW_METRICS)
+    metrics = row_metrics()
+    numbers = "".join(f"{metric.header:>7}" for metric in metrics)
     yield f"{'trajectory':<{id_width}}  {'task':<{task_width}}  {'status':<9}  {'success':<7}{numbers}  reasons"
     for row in sink.rows(limit):
-        cells = "".join(f"{_cell(row.metrics.get(metric), metric):>7}" for metric in ROW_METRICS)
+        cells = "".join(f"{_cell(row.metrics.get(metric.name), metric):>7}" for metric in metrics)
         success = {True: "yes", False: "no", None: "–"}[row.success]
         yield (
             f"{row.trajectory_id:<{id_width}}  {row.task_id:<{task_width}}  {row.status:<9}  "
@@ -129,7 +127,7 @@ def row_lines(sink: RowSink, limit: int | None) -> Iterator[str]:
         )
 
 
-def _cell(value: float | None, metric: str) -> str:
+def _cell(value: float | None, metric: Metric) -> str:
     if value is None:
         return "–"
-    return f"{value:.0f}" if metric == "tool_calls" else f"{value:.2f}"
+    return f"{value:.0f}" if metric.count else f"{value:.2f}"

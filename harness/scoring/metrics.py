@@ -24,7 +24,10 @@ Metrics (None when one does not apply):
   ``call_efficiency`` = plan calls / calls made and ``turn_efficiency`` =
   (plan groups + 1) / assistant turns, both capped at 1.
 
-Success and the reasons are decided in ``harness.scoring.verdict``.
+Success and the reasons are decided in ``harness.scoring.verdict``. Every
+metric also has a row in ``harness.scoring.metric_table`` (its header, its
+one-line meaning, whether the summaries and rows show it), which is all that
+shows the metrics reads.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ time, so a run of any size is summarised in memory that grows with its tasks, ne
 with its trajectories.
 
 A summary keeps counts and sums: trajectories, verdicts and successes, per metric
-the sum and count of its values (a metric's mean leaves out scores where it is
-None), and how often each failure reason was given. pass@k and pass^k of a task
+the sum and count of its values (the metrics marked ``summary`` in
+``harness.scoring.metric_table``; a mean leaves out scores where it is None), and how often each failure reason was given. pass@k and pass^k of a task
 come from its verdicts (n) and successes (c); see ``harness.scoring.passk``.
 """
 
@@ -15,18 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from button.trajectory import Score
+from harness.scoring.metric_table import Metric, summary_metrics
 from harness.scoring.passk import k_values, pass_at_k, pass_hat_k
-
-SUMMARY_METRICS = (
-    "f1",
-    "order",
-    "data_flow",
-    "parallelism",
-    "validity",
-    "grounding",
-    "assistant_turns",
-    "tool_calls",
-)
 
 
 @dataclass(frozen=True)
@@ -52,9 +42,14 @@ class Summary:
     successes: int = 0
     judge_successes: int = 0
     judge_verdicts: int = 0
-    sums: list[float] = field(default_factory=lambda: [0.0] * len(SUMMARY_METRICS))
-    counts: list[int] = field(default_factory=lambda: [0] * len(SUMMARY_METRICS))
     reasons: Counter[str] = field(default_factory=Counter)
+    metrics: tuple[Metric, ...] = field(default_factory=summary_metrics)
+    sums: list[float] = field(init=False)
+    counts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sums = [0.0] * len(self.metrics)
+        self.counts = [0] * len(self.metrics)
 
     def add(self, score: Score) -> None:
         self.trajectories += 1
@@ -64,8 +59,8 @@ class Summary:
         if score.judge is not None:
             self.judge_verdicts += 1
             self.judge_successes += score.judge.success
-        for position, metric in enumerate(SUMMARY_METRICS):
-            value = score.metrics.get(metric)
+        for position, metric in enumerate(self.metrics):
+            value = score.metrics.get(metric.name)
             if value is not None:
                 self.sums[position] += value
                 self.counts[position] += 1
@@ -74,8 +69,8 @@ class Summary:
     @property
     def means(self) -> dict[str, float | None]:
         return {
-            metric: self.sums[i] / self.counts[i] if self.counts[i] else None
-            for i, metric in enumerate(SUMMARY_METRICS)
+            metric.name: self.sums[i] / self.counts[i] if self.counts[i] else None
+            for i, metric in enumerate(self.metrics)
         }
 
     @property

@@ -3,10 +3,24 @@ and overall, all worked out by hand."""
 
 from __future__ import annotations
 
-import pytest
+import io
+from dataclasses import replace
 
-from button.trajectory import FailureReason, JudgeVerdict, Score
+import pytest
+from rich.console import Console
+
+from button.cli import main
+from button.records import read_records
+from button.taskfile import load_tasks
+from button.trajectory import FailureReason, JudgeVerdict, Score, Trajectory, TrajectoryStatus
+from harness.score_report import summary_table
+from harness.score_rows import RowSink, Show, row_lines
+from harness.scoring import metric_table
+from harness.scoring.metrics import score_trajectory
 from harness.scoring.summary import Summaries
+from tests.conftest import FIXTURES
+
+COMPLETED = TrajectoryStatus.COMPLETED
 
 STRATEGY = {"a": "sequential", "b": "sequential", "c": "parallel-then-sequential"}
 
@@ -102,3 +116,39 @@ def test_one_trial_each_reports_k_1_only() -> None:
     assert summaries.max_trials == 1
     assert [v.k for v in summaries.overall_passes()] == [1]
     assert "c" not in summaries.task_passes()  # no verdict, no trial
+
+
+def test_the_metric_table_names_every_metric_the_scorer_computes() -> None:
+    tasks = {task.id: task for task in load_tasks(FIXTURES / "scoring" / "tasks.jsonl")}
+    computed: set[str] = set()
+    for trajectory in read_records(FIXTURES / "scoring" / "trajectories.jsonl", Trajectory):
+        computed |= set(score_trajectory(trajectory, tasks[trajectory.task_id]).metrics)
+    assert computed == {metric.name for metric in metric_table.METRICS}
+
+
+def test_a_metric_added_to_the_table_reaches_summaries_tables_rows_and_help(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One row in the table is all a new metric needs besides computing it."""
+    extra = metric_table.Metric("answer_chars", "chars", "characters of the answer", count=True, summary=True)
+    monkeypatch.setattr(metric_table, "METRICS", (*metric_table.METRICS, replace(extra, row=True)))
+    summaries = Summaries(STRATEGY)
+    for chars in (40.0, 60.0):
+        summaries.add(Score(task_id="a", trajectory_id="a#x", run_id="r", metrics={"answer_chars": chars}))
+    assert summaries.overall.means["answer_chars"] == 50.0
+    console = Console(width=300, record=True, file=io.StringIO(), color_system=None)
+    console.print(summary_table("overall", [summaries.overall], judged=False))
+    lines = [line.split() for line in console.export_text().splitlines()]
+    header = next(words for words in lines if words[:1] == ["name"])
+    row = [words for words in lines if words[:1] == ["overall"]][-1]  # after the title
+    assert header[-1] == "chars" and row[-1] == "50.0"
+    with RowSink(Show.ALL) as rows:
+        rows.add(
+            Score(task_id="a", trajectory_id="a#x", run_id="r", metrics={"answer_chars": 7.0}), COMPLETED
+        )
+        head, line = (text.split() for text in row_lines(rows, None))
+    assert (head[-2], line[-2]) == ("chars", "7")  # before the reasons column
+    with pytest.raises(SystemExit):
+        main(["score", "--help"])
+    help_lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["answer_chars", "*", "characters", "of", "the", "answer"] in help_lines
