@@ -2,6 +2,9 @@
 
 Each subcommand lives in the package that does its work, in a module with a
 ``register(subparsers)`` function that adds its parser and sets ``handler``.
+What those modules share with this one (the help formatter) is in
+``button.cli_support``, which imports none of them, so imports run one way:
+this module -> command modules -> ``cli_support``.
 Those modules import their heavy dependencies inside the handler, so
 ``button --help`` stays fast. Errors we raise on purpose print as
 ``error: WHERE: WHAT`` with exit code 2 (bad input; a usage error too, on
@@ -25,6 +28,7 @@ from typing import Any, NoReturn
 from rich.console import Console
 
 from button import __version__, interrupts
+from button.cli_support import HelpFormatter
 from button.errors import ButtonError
 from button.interrupts import Stopped
 from button.redact import clean
@@ -53,10 +57,6 @@ Every role's model is the embedded SmolLM2-135M-Instruct unless
 """
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples in descriptions and epilogs as written."""
 
 
 class ArgumentParser(argparse.ArgumentParser):

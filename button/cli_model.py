@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from button.arg_types import port_number
-from button.cli import HelpFormatter
+from button.cli_support import HelpFormatter
 from button.endpoints import Role, add_embedded_flag, add_endpoint_flags, endpoint_from_args
 from button.interrupts import run_async
 

@@ -21,7 +21,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(subparsers: Any) -> None:
-    from button.cli import HelpFormatter
+    from button.cli_support import HelpFormatter
 
     tasks = subparsers.add_parser(
         "tasks",

@@ -16,20 +16,32 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import openai
 
 from button.completion import Completion
+from button.endpoints import Role
 from button.errors import ModelError, StructuredOutputError
 from button.schemas import first_error
 from button.trajectory import Usage
 
-if TYPE_CHECKING:
-    from button.llm import ModelClient
-
 JSON_SCHEMA = "json_schema"
 JSON_OBJECT_SCHEMA = "json_object+schema"
+
+
+class ChatClient(Protocol):
+    """What structured output needs of a model client (``button.llm.ModelClient``, which
+    holds a ``StructuredOutput``: this protocol keeps the import one way)."""
+
+    role: Role
+    base_url: str
+    model: str
+    usage: Usage
+
+    async def create(
+        self, messages: Sequence[dict[str, Any]], *, retry: bool = True, **extra: Any
+    ) -> Completion: ...
 
 
 class StructuredOutput:
@@ -39,7 +51,7 @@ class StructuredOutput:
     # per process: a server refuses or takes the format whatever the model)
     known_modes: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, client: ModelClient, *, embedded: bool, attempts: int = 3) -> None:
+    def __init__(self, client: ChatClient, *, embedded: bool, attempts: int = 3) -> None:
         self.client = client
         self.attempts = attempts
         self.probing = asyncio.Lock()

@@ -42,7 +42,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    from button.cli import HelpFormatter
+    from button.cli_support import HelpFormatter
     from harness.export_run import FORMATS
 
     parser = subparsers.add_parser(

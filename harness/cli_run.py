@@ -61,7 +61,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    from button.cli import HelpFormatter
+    from button.cli_support import HelpFormatter
     from button.interrupts import run_async
 
     parser = subparsers.add_parser(

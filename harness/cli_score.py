@@ -78,7 +78,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    from button.cli import HelpFormatter
+    from button.cli_support import HelpFormatter
     from harness.score_rows import Show
     from harness.scoring.metric_table import metric_help
 

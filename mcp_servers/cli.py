@@ -16,7 +16,7 @@ from urllib.parse import quote
 from rich.console import Console
 
 from button.arg_types import command_line, number_in, port_number
-from button.cli import HelpFormatter
+from button.cli_support import HelpFormatter
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError, InputError
 from button.interrupts import run_async

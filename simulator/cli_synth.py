@@ -29,7 +29,7 @@ cap to continue.
 
 
 def register(subparsers: Any) -> None:
-    from button.cli import HelpFormatter
+    from button.cli_support import HelpFormatter
 
     parser = subparsers.add_parser(
         "synth",

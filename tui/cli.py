@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from button.cli import HelpFormatter
+from button.cli_support import HelpFormatter
 
 
 def register(subparsers: Any) -> None:
