@@ -234,4 +234,4 @@ async def open_models(configs: Sequence[EndpointConfig]) -> AsyncIterator[dict[R
         for client in clients.values():  # on this event loop, not at garbage collection
             await client.client.close()
         if server is not None:
-            server.stop()
+            await server.aclose()

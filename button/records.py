@@ -10,8 +10,10 @@ run redoes exactly what a reader did not see.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +27,12 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class RecordWriter:
-    """Appends one JSON object per line, flushed and fsynced one by one."""
+    """Appends one JSON object per line, flushed and fsynced one by one.
+
+    ``append`` blocks until the record is on disk; a coroutine uses ``write``,
+    which does the same in a worker thread, so a slow disk never stalls the
+    event loop. Records written at once from several coroutines are whole lines
+    in the order their threads got the lock."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -35,12 +42,18 @@ class RecordWriter:
             self._file = self.path.open("a", encoding="utf-8")
         except OSError as error:
             raise RunFileError(f"cannot write: {error.strerror or error}", where=str(self.path)) from error
+        self._lock = threading.Lock()
 
     def append(self, record: BaseModel | dict[str, Any]) -> None:
         line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record)
-        self._file.write(line + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    async def write(self, record: BaseModel | dict[str, Any]) -> None:
+        """``append`` in a worker thread."""
+        await asyncio.to_thread(self.append, record)
 
     def close(self) -> None:
         self._file.close()

@@ -191,7 +191,7 @@ async def _tool_side(request: RunRequest, models: dict[Role, ModelClient]) -> As
     from mcp_servers.http_app import serve_http
     from simulator.sim_cache import SimCache
 
-    cache = SimCache(request.out / CACHE_FILE) if request.tool_cache else None
+    cache = await SimCache.open(request.out / CACHE_FILE) if request.tool_cache else None
     try:
         async with serve_http(
             request.tasks, models[Role.TOOL], host="127.0.0.1", port=0, cache=cache
@@ -199,7 +199,7 @@ async def _tool_side(request: RunRequest, models: dict[Role, ModelClient]) -> As
             yield lambda task_id, episode_id: ToolSource(url=running.url_for(task_id))
     finally:
         if cache is not None:
-            cache.close()
+            await cache.aclose()
 
 
 class _Worker:
@@ -240,7 +240,7 @@ class _Worker:
         while not queue.empty() and self.costs.reached() is None:
             task, trial = queue.get_nowait()
             trajectory = await self.one(task, trial)
-            self.writer.append(trajectory)
+            await self.writer.write(trajectory)
             self.made.append(trajectory)
             self.costs.record(trajectory)
             self.progress.advance(trajectory)

@@ -158,7 +158,7 @@ async def score_run(
         apply_verdict(pending.score, verdict)
         if writer is None:
             writer = RecordWriter(journal)
-        writer.append(pending.score)
+        await writer.write(pending.score)
         if on_scored:
             on_scored(pending.score)
 

@@ -168,7 +168,7 @@ async def serve_command(args: argparse.Namespace) -> int:
         require_token(args.host, args.auth_token)
 
     config = endpoint_from_args(args, Role.TOOL)
-    cache = None if args.no_cache else SimCache(args.cache or DEFAULT_CACHE_PATH)
+    cache = None if args.no_cache else await SimCache.open(args.cache or DEFAULT_CACHE_PATH)
     try:
         async with open_models([config]) as clients:
             if args.transport == "stdio":
@@ -183,7 +183,7 @@ async def serve_command(args: argparse.Namespace) -> int:
                     f"simulator cache {cache.path}: {cache.hits} hits, {cache.misses} misses{failed}",
                     markup=False,
                 )
-            cache.close()
+            await cache.aclose()
     return 0
 
 

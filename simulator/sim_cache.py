@@ -7,9 +7,9 @@ the same context gives the same result, and a warm rerun makes no model call.
 
 The default file is ``.button/cache.sqlite`` under the current directory for
 ``button serve``; the harness keeps its cache in the run directory. Several
-processes may share one file (WAL mode). Reads and writes run in a worker
-thread, so a lock held by another process never stalls the event loop, and
-they wait at most ``busy_timeout_s`` for it. The cache only saves model calls:
+processes may share one file (WAL mode). Opening (``SimCache.open``), reads,
+writes and closing run in a worker thread, so a lock held by another process
+never stalls the event loop, and they wait at most ``busy_timeout_s`` for it. The cache only saves model calls:
 when a read or write fails (locked too long, a damaged row or file) the call
 counts as a miss, a warning goes to stderr, and the simulator asks the model.
 """
@@ -67,6 +67,16 @@ class SimCache:
                     where=str(self.path),
                 ) from error
             raise ConfigError(f"cannot open the simulator cache: {error}", where=str(self.path)) from error
+
+    @classmethod
+    async def open(cls, path: str | Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> SimCache:
+        """The cache at ``path``, opened in a worker thread (creating the file and its table
+        waits for another process's lock)."""
+        return await asyncio.to_thread(cls, path, busy_timeout_s=busy_timeout_s)
+
+    async def aclose(self) -> None:
+        """``close`` in a worker thread: it waits for a read or write in flight."""
+        await asyncio.to_thread(self.close)
 
     async def get(self, key: str) -> tuple[bool, Any]:
         """``(True, value)`` on a hit, ``(False, None)`` on a miss or a failed read."""

@@ -7,6 +7,7 @@ point (marked ``quality``) use the default 1.5B model through ``button model ser
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -27,6 +28,16 @@ from button.endpoints import Role  # noqa: E402  (after the environment it reads
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 TASKS_FILE = FIXTURES / "tasks.jsonl"
+
+
+async def ticks_while(work: asyncio.Future[object]) -> int:
+    """How often a 10 ms ticker ran on the loop until ``work`` finished: about a hundred a
+    second when ``work`` waits off the loop, none when it blocks the loop."""
+    count = 0
+    while not work.done():
+        await asyncio.sleep(0.01)
+        count += 1
+    return count
 
 
 @pytest.fixture(scope="session")

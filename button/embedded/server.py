@@ -138,8 +138,13 @@ class EmbeddedServer:
             self.process.wait()
         self.process = None
 
+    async def aclose(self) -> None:
+        """``stop`` in a worker thread: the server may take up to 10 s to exit."""
+        await asyncio.to_thread(self.stop)
+
     def stop(self) -> None:
-        """Stop the server; its log is kept only if the server failed."""
+        """Stop the server; its log is kept only if the server failed. Blocks until it is gone
+        (from a coroutine, use ``aclose``)."""
         process, self.process = self.process, None
         if process is None:
             return
@@ -159,4 +164,4 @@ class EmbeddedServer:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        await self.aclose()

@@ -79,7 +79,7 @@ class StageRunner:
                 report.reused += 1
                 self.progress.advance(bar)
             elif verdict is not None:
-                log.append(Record(key, reason=verdict.reason, detail=verdict.detail))
+                await log.append(Record(key, reason=verdict.reason, detail=verdict.detail))
                 self.progress.advance(bar)
             else:
                 todo.append((key, item))
@@ -106,7 +106,7 @@ class StageRunner:
                 stopped.append(cap.reason)
                 return
             record.usage = self.ctx.take_usage(key) if self.ctx is not None else None
-            log.append(record)
+            await log.append(record)
             self.progress.advance(bar)
 
         tasks = [asyncio.create_task(one(key, item)) for key, item in todo]

@@ -60,8 +60,9 @@ class StageLog:
                     self.done[record.key] = record
         self._writer = RecordWriter(path)
 
-    def append(self, record: Record) -> None:
-        self._writer.append(record.as_json())
+    async def append(self, record: Record) -> None:
+        """Keep a finished row: on disk (in a worker thread), then in ``done``."""
+        await self._writer.write(record.as_json())
         self.done[record.key] = record
 
     def close(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from button.errors import RunFileError
 from button.records import RecordWriter, iter_lines, read_records
 from button.trajectory import Score
+from tests.conftest import ticks_while
 
 
 def score(n: int) -> Score:
@@ -74,3 +78,24 @@ def test_an_unwritable_place_is_a_run_file_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(RunFileError, match=r"file/sub/scores.jsonl: cannot write"):
         RecordWriter(blocker / "sub" / "scores.jsonl")
+
+
+async def test_a_coroutine_waits_for_a_slow_disk_off_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write`` fsyncs in a worker thread: on a disk that takes 300 ms per fsync the loop
+    keeps running, and records written at once are whole lines."""
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.3)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    path = tmp_path / "scores.jsonl"
+    with RecordWriter(path) as writer:
+        writing = asyncio.ensure_future(asyncio.gather(*(writer.write(score(n)) for n in range(3))))
+        ticks = await ticks_while(writing)
+        await writing
+    assert ticks >= 50  # 0.9 s of fsyncs; a blocked loop would tick not at all
+    assert sorted(s.trajectory_id for s in read_records(path, Score)) == ["t0#0", "t1#0", "t2#0"]

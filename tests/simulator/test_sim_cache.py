@@ -16,17 +16,9 @@ import pytest
 
 from button.errors import ConfigError, ToolServerError
 from simulator.sim_cache import SimCache
+from tests.conftest import ticks_while
 
 WAIT_S = 0.5  # the busy timeout used here: short, so the tests stay fast
-
-
-async def ticks_while(work: asyncio.Future[None]) -> int:
-    """How often a 10 ms ticker ran on the loop until ``work`` finished."""
-    count = 0
-    while not work.done():
-        await asyncio.sleep(0.01)
-        count += 1
-    return count
 
 
 async def test_a_write_under_another_connections_lock_is_passed_over_without_stalling_the_loop(
@@ -85,6 +77,26 @@ def test_a_cache_another_process_keeps_locked_cannot_be_opened(tmp_path: Path) -
         assert caught.value.where == str(path)
     finally:
         other.close()
+
+
+async def test_opening_waits_for_the_lock_off_the_loop(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    await (await SimCache.open(path)).aclose()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        opening = asyncio.ensure_future(SimCache.open(path, busy_timeout_s=WAIT_S))
+        ticks = await ticks_while(opening)
+        with pytest.raises(ToolServerError, match="locked by another process"):
+            await opening
+        assert ticks >= 10  # the loop ran while the open waited for the lock
+    finally:
+        other.close()
+    cache = await SimCache.open(path)  # the lock is gone
+    await cache.put("k", 1)
+    assert await cache.get("k") == (True, 1)
+    await cache.aclose()
 
 
 def test_a_file_that_is_not_a_database_is_a_config_error(tmp_path: Path) -> None:

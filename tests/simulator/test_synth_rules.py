@@ -52,10 +52,10 @@ def test_atomic_rules_in_order() -> None:
     assert short is not None and (short.reason, short.detail) == (DropReason.TOO_SHORT, "15 chars, need 20")
 
 
-def test_drop_reasons_are_kept_as_codes_and_an_unknown_one_is_done_again(tmp_path: Path) -> None:
+async def test_drop_reasons_are_kept_as_codes_and_an_unknown_one_is_done_again(tmp_path: Path) -> None:
     log = StageLog(tmp_path / "atomic.jsonl")
-    log.append(Record("kept", data={"text": "x"}))
-    log.append(Record("short", reason=DropReason.TOO_SHORT, detail="15 chars, need 20"))
+    await log.append(Record("kept", data={"text": "x"}))
+    await log.append(Record("short", reason=DropReason.TOO_SHORT, detail="15 chars, need 20"))
     log.close()
     with (tmp_path / "atomic.jsonl").open("a") as handle:  # a code this version does not have
         handle.write(

@@ -53,10 +53,10 @@ def test_a_second_synth_on_the_same_work_dir_is_refused(tmp_path: Path) -> None:
     again.close()
 
 
-def test_force_new_keeps_the_lock_and_clears_the_work(tmp_path: Path) -> None:
+async def test_force_new_keeps_the_lock_and_clears_the_work(tmp_path: Path) -> None:
     work = tmp_path / "t.work"
     store = StageStore(work, CONFIG)
-    store.log("scenarios").append(Record(key="sc0"))
+    await store.log("scenarios").append(Record(key="sc0"))
     store.close()
     store = StageStore(work, CONFIG, force_new=True)
     try:
