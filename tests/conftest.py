@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ FIXTURES = REPO / "fixtures"
 TASKS_FILE = FIXTURES / "tasks.jsonl"
 
 
-async def ticks_while(work: asyncio.Future[object]) -> int:
+async def ticks_while(work: asyncio.Future[Any]) -> int:
     """How often a 10 ms ticker ran on the loop until ``work`` finished: about a hundred a
     second when ``work`` waits off the loop, none when it blocks the loop."""
     count = 0

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
 
 import openai
 import pytest
 from llama_cpp import Llama
+from openai.types.chat import (
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageParam,
+    ChatCompletionToolChoiceOptionParam,
+)
 
 from button.embedded.catalog import embedded_model
 from button.embedded.chat_template import render_prompt
@@ -18,7 +22,7 @@ from tests.conftest import QUALITY_MODEL, TINY_MODEL
 
 pytestmark = pytest.mark.model
 
-BOOKING_TOOL = {
+BOOKING_TOOL: ChatCompletionFunctionToolParam = {
     "type": "function",
     "function": {
         "name": "get_booking",
@@ -32,7 +36,7 @@ BOOKING_TOOL = {
 }
 
 
-def booking_conversation(code: str) -> list[dict[str, Any]]:
+def booking_conversation(code: str) -> list[ChatCompletionMessageParam]:
     """A user question, the assistant's call (content null, as OpenAI clients send it), the result."""
     return [
         {"role": "system", "content": "When a function result is available, answer the user's question in "
@@ -63,7 +67,8 @@ def chat_template(name: str) -> tuple[str, str, str]:
 def test_the_rendered_prompt_holds_the_tool_result_and_the_tools(name: str) -> None:
     template, bos, eos = chat_template(name)
     code = secrets.token_hex(6).upper()
-    prompt = render_prompt(template, booking_conversation(code), [BOOKING_TOOL], bos_token=bos, eos_token=eos)
+    messages = [dict(message) for message in booking_conversation(code)]
+    prompt = render_prompt(template, messages, [dict(BOOKING_TOOL)], bos_token=bos, eos_token=eos)
     assert code in prompt  # the result reaches the model
     assert "Look up a booking by its id" in prompt  # the tool and its description are listed
     assert '{"booking_id": "B-7"}' in prompt  # the earlier call, written once, quotes unescaped
@@ -79,7 +84,7 @@ async def test_a_tool_result_is_in_the_tiny_models_prompt(embedded_base_url: str
                 model=TINY_MODEL,
                 messages=booking_conversation(code),
                 tools=[BOOKING_TOOL],
-                max_tokens=1,  # type: ignore[arg-type]
+                max_tokens=1,
             )
             assert response.usage is not None
             tokens.append(response.usage.prompt_tokens)
@@ -92,7 +97,7 @@ async def test_a_forced_tool_with_a_digit_pattern_streams_a_call(embedded_base_u
         stream = await client.chat.completions.create(
             model=TINY_MODEL,
             messages=[{"role": "user", "content": "Look up booking B-12."}],
-            tools=[BOOKING_TOOL],  # type: ignore[list-item]
+            tools=[BOOKING_TOOL],
             tool_choice={"type": "function", "function": {"name": "get_booking"}},
             max_tokens=48,
             stream=True,
@@ -104,12 +109,14 @@ async def test_a_forced_tool_with_a_digit_pattern_streams_a_call(embedded_base_u
             if chunk.choices
         ]
         assert [call.function.name for call in calls if call.function] == ["get_booking"]
-        assert "booking_id" in json.loads(calls[0].function.arguments or "{}")  # type: ignore[union-attr]
+        assert calls[0].function is not None and "booking_id" in json.loads(
+            calls[0].function.arguments or "{}"
+        )
 
 
 async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -> None:
     async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
-        for choice in (
+        choices: list[ChatCompletionToolChoiceOptionParam] = [
             "required",
             {
                 "type": "allowed_tools",
@@ -118,12 +125,13 @@ async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -
                     "tools": [{"type": "function", "function": {"name": "get_booking"}}],
                 },
             },
-        ):
+        ]
+        for choice in choices:
             response = await client.chat.completions.create(
                 model=TINY_MODEL,
                 messages=[{"role": "user", "content": "Booking B-3, please."}],
-                tools=[BOOKING_TOOL],  # type: ignore[list-item]
-                tool_choice=choice,  # type: ignore[arg-type]
+                tools=[BOOKING_TOOL],
+                tool_choice=choice,
                 max_tokens=128,
                 temperature=0,
             )
@@ -156,7 +164,7 @@ async def test_a_code_only_in_a_tool_result_comes_back_in_the_next_reply(quality
     async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
         code = "QX" + secrets.token_hex(3).upper()
         response = await client.chat.completions.create(
-            model=QUALITY_MODEL, messages=booking_conversation(code), tools=[BOOKING_TOOL],  # type: ignore[arg-type]
+            model=QUALITY_MODEL, messages=booking_conversation(code), tools=[BOOKING_TOOL],
             temperature=0, max_tokens=64,
         )  # fmt: skip
         message = response.choices[0].message
@@ -167,13 +175,15 @@ async def test_a_code_only_in_a_tool_result_comes_back_in_the_next_reply(quality
 @pytest.mark.quality
 async def test_the_default_model_calls_a_tool_by_itself_and_answers_in_text(quality_base_url: str) -> None:
     async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
-        asked = [{"role": "user", "content": "What is the confirmation code of booking B-42?"}]
+        asked: list[ChatCompletionMessageParam] = [
+            {"role": "user", "content": "What is the confirmation code of booking B-42?"}
+        ]
         first = await client.chat.completions.create(
             model=QUALITY_MODEL,
             messages=asked,
             tools=[BOOKING_TOOL],
             temperature=0,
-            max_tokens=96,  # type: ignore[arg-type]
+            max_tokens=96,
         )
         calls = first.choices[0].message.tool_calls or []
         assert first.choices[0].finish_reason == "tool_calls"
@@ -182,6 +192,6 @@ async def test_the_default_model_calls_a_tool_by_itself_and_answers_in_text(qual
         ] == [("get_booking", {"booking_id": "B-42"})]
         chat = await client.chat.completions.create(
             model=QUALITY_MODEL, messages=[{"role": "user", "content": "Say hello in three words."}],
-            tools=[BOOKING_TOOL], temperature=0, max_tokens=16,  # type: ignore[list-item]
+            tools=[BOOKING_TOOL], temperature=0, max_tokens=16,
         )  # fmt: skip
         assert chat.choices[0].message.content and not chat.choices[0].message.tool_calls

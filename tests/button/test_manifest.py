@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,9 +29,10 @@ def run_manifest(**settings: object) -> RunManifest:
     )
 
 
-def recorded(manifest: RunManifest) -> dict[str, object]:
+def recorded(manifest: RunManifest) -> dict[str, Any]:
     """The manifest as its file holds it."""
-    return json.loads(manifest.model_dump_json())
+    value: dict[str, Any] = json.loads(manifest.model_dump_json())
+    return value
 
 
 def test_the_first_changed_setting_is_named_nested_keys_too() -> None:
@@ -55,7 +57,7 @@ def test_options_and_times_may_change_between_reruns() -> None:
 
 def test_an_older_manifest_without_a_setting_matches_a_setting_left_unset() -> None:
     old = recorded(run_manifest())
-    del old["settings"]["system_prompt"]  # type: ignore[attr-defined]
+    del old["settings"]["system_prompt"]
     assert run_manifest().changed_from(old) is None
     assert (
         run_manifest(system_prompt="be brief").changed_from(old)

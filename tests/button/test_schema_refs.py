@@ -68,7 +68,7 @@ def secret_file(tmp_path: Path) -> Path:
 
 def task_with_ref(ref: str, where: str) -> dict[str, Any]:
     """The first fixture task with ``origin`` of search_flights (or its result's ``flight_id``) a ``$ref``."""
-    task = json.loads(TASKS_FILE.read_text().splitlines()[0])
+    task: dict[str, Any] = json.loads(TASKS_FILE.read_text().splitlines()[0])
     spec = task["functions"][0]
     if where == "parameters":
         spec["function"]["parameters"]["properties"]["origin"] = {"$ref": ref}

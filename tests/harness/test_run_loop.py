@@ -11,7 +11,7 @@ import pytest
 from button.endpoints import DEFAULT_RETRIES, EndpointConfig, Role
 from button.errors import ToolServerError
 from button.llm import open_models
-from button.task import Task
+from button.task import Strategy, Task
 from button.trajectory import Trajectory, TrajectoryStatus
 from harness.assistant_loop import LoopSettings, run_conversation
 from harness.mcp_tools import ToolConnections, ToolSource
@@ -32,7 +32,7 @@ from tests.harness.scripted_openai import (
 
 TASK = Task(
     id="math.add_twice",
-    strategy="sequential",
+    strategy=Strategy.SEQUENTIAL,
     scenario="A student checks some sums.",
     instruction="Add 1 and 2, then add 10 to the result, and tell me both sums.",
 )

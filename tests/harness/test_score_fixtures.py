@@ -96,7 +96,7 @@ NO_PLAN = {"validity": TWO_THIRDS, "invented_tools": 0.0, "assistant_turns": 4.0
 
 
 @pytest.fixture(scope="module")
-def scored() -> dict[str, tuple[bool | None, dict[str, float | None], dict[str, object]]]:
+def scored() -> dict[str, tuple[bool | None, dict[str, float | None], dict[str, Any]]]:
     tasks = {task.id: task for task in load_tasks(SCORING / "tasks.jsonl")}
     result = {}
     for trajectory in read_records(SCORING / "trajectories.jsonl", Trajectory):
@@ -120,7 +120,7 @@ def test_fixture_scores_exactly(
 
 
 def test_task_without_plan_gets_validity_and_efficiency_only(
-    scored: dict[str, tuple[bool | None, dict[str, float | None], dict[str, object]]],
+    scored: dict[str, tuple[bool | None, dict[str, float | None], dict[str, Any]]],
 ) -> None:
     success, metrics, details = scored["ecommerce.no_plan#no_plan"]
     assert success is None
@@ -135,7 +135,7 @@ def test_task_without_plan_gets_validity_and_efficiency_only(
 
 
 def test_details_say_what_went_wrong(
-    scored: dict[str, tuple[bool | None, dict[str, float | None], dict[str, object]]],
+    scored: dict[str, tuple[bool | None, dict[str, float | None], dict[str, Any]]],
 ) -> None:
     _, _, wrong_order = scored["travel.flight_then_hotel#wrong_order"]
     assert wrong_order["order_violations"] == ["c2"]
@@ -154,11 +154,11 @@ def test_details_say_what_went_wrong(
 
 
 def test_perfect_pairs_duplicate_function_by_arguments(
-    scored: dict[str, tuple[bool | None, dict[str, float | None], dict[str, object]]],
+    scored: dict[str, tuple[bool | None, dict[str, float | None], dict[str, Any]]],
 ) -> None:
     """The MSFT call came first in the message; the assignment still pairs c1 with AAPL."""
     _, _, details = scored["finance.two_share_prices_then_split#perfect"]
-    pairs = {pair["plan"]: pair["call"] for pair in details["pairs"]}  # type: ignore[attr-defined]
+    pairs = {pair["plan"]: pair["call"] for pair in details["pairs"]}
     assert pairs == {"c1": "call_2", "c2": "call_1", "c3": "call_3"}
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from button.task import Task
-from button.trajectory import Trajectory
+from button.trajectory import Trajectory, TrajectoryStatus
 from harness.scoring.calls import actual_calls
 from harness.scoring.grounding import is_stated, stated_values
 from harness.scoring.matching import assign, same_value
@@ -51,7 +51,13 @@ def make_trajectory(turns: list[list[tuple[str, dict[str, Any], Any]]], answer: 
         messages += [{"role": "assistant", "content": None, "tool_calls": tool_calls}, *results]
     messages.append({"role": "assistant", "content": answer})
     return Trajectory(
-        id="t#0", task_id="t", run_id="r", messages=messages, status="completed", started_at=0, ended_at=1
+        id="t#0",
+        task_id="t",
+        run_id="r",
+        messages=messages,
+        status=TrajectoryStatus.COMPLETED,
+        started_at=0,
+        ended_at=1,
     )
 
 

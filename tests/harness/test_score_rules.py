@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from button.trajectory import Trajectory
+from button.trajectory import Trajectory, TrajectoryStatus
 from harness.scoring.answer import answer_messages, is_closing
 from harness.scoring.grounding import is_stated, text_contains, text_values
 from harness.scoring.normalise import strings_agree, tokens, values_agree
@@ -80,13 +82,13 @@ def test_plain_text_values_and_sources() -> None:
     assert not text_contains("Found José Álvarez, employee ID E-4471.", "E-447")
 
 
-def conversation(*messages: dict[str, object]) -> Trajectory:
+def conversation(*messages: dict[str, Any]) -> Trajectory:
     return Trajectory(
         id="t#0",
         task_id="t",
         run_id="r",
         messages=list(messages),
-        status="completed",
+        status=TrajectoryStatus.COMPLETED,
         started_at=0,
         ended_at=1,
     )

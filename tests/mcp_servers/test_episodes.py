@@ -38,7 +38,7 @@ Conversation = Callable[[Any], AbstractAsyncContextManager[Call]]
 
 @asynccontextmanager
 async def sdk(target: Any, mode: str) -> AsyncIterator[Call]:
-    async with mcp.Client(target, mode=mode) as client:  # type: ignore[arg-type]
+    async with mcp.Client(target, mode=mode) as client:
         yield client.call_tool
 
 
@@ -117,6 +117,7 @@ async def test_episode_url_takes_the_sessionless_protocol_and_names_the_world(
     async with mcp.Client(url, mode="2026-07-28") as client:  # a new connection, the same world
         second = await client.call_tool("get_share_price", {"ticker": "MSFT"})
     assert [first.structured_content["price"], second.structured_content["price"]] == [100, 101]
+    assert first.meta is not None and second.meta is not None
     assert first.meta["button"]["episode_id"] == second.meta["button"]["episode_id"] == "conv-7"
 
 

@@ -111,7 +111,7 @@ def form(name: str, params: list[dict[str, str]], returns: list[str], **extra: A
     }
 
 
-PTS = {
+PTS: dict[str, Any] = {
     "scenario_id": "sc0",
     "scenario": "A student compares two flats in Madrid.",
     "strategy": "parallel-then-sequential",

@@ -7,8 +7,8 @@ import pytest
 
 from button.errors import RunFileError
 from button.trajectory import MessageSource, Trajectory, TrajectoryStatus
+from harness.run_dir import TRAJECTORIES
 from tui.index import CORRUPT, CorruptLine, TrajectoryIndex
-from tui.run import TRAJECTORIES
 
 from .conftest import SAMPLE
 

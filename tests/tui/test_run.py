@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from button.errors import RunFileError
-from tui.run import SCORES, TRAJECTORIES, open_run
+from harness.run_dir import SCORES, TRAJECTORIES
+from tui.run import open_run
 
 from .conftest import SAMPLE
 

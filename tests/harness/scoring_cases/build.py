@@ -122,8 +122,8 @@ def trajectory(case: Case, tools: list[dict[str, Any]]) -> Trajectory:
                     content, error = json.dumps(answer), None
                 messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
                 meta.append(MessageMeta(source=MessageSource.TOOL_SERVER, wall_time=0.0, error=error))
-    for position, item in enumerate(meta):
-        item.wall_time = 1_790_000_000.0 + position
+    for position, entry in enumerate(meta):
+        entry.wall_time = 1_790_000_000.0 + position
     return Trajectory(
         id=case.id,
         task_id=case.task_id,
