@@ -54,9 +54,9 @@ def _none(value: object) -> bool:
 class ToolsRecord(BaseModel):
     """Where a run's tools were: served in-process, or an MCP server by URL or command."""
 
-    served: str | None = None  # "in-process"
-    url: str | None = None  # credentials removed
-    command: str | None = None
+    served: str | None = Field(default=None, exclude_if=_none)  # "in-process"
+    url: str | None = Field(default=None, exclude_if=_none)  # credentials removed
+    command: str | None = Field(default=None, exclude_if=_none)
 
 
 class RunSettings(BaseModel):
