@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -59,4 +61,10 @@ def test_the_embedded_assistant_runs_two_fixture_tasks_over_mcp(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["tools"] == {"served": "in-process"}
     assert (out / "sim_cache.sqlite").exists()
-    assert "completed" in done.stdout and "max_turns" in done.stdout
+    # the summary counts what was written (it prints a row for every status, even at 0)
+    printed = {
+        found.group(1): int(found.group(2))
+        for found in re.finditer(r"^\W*(completed|max_turns|error)\W+(\d+)\W*$", done.stdout, re.MULTILINE)
+    }
+    written = Counter(t.status.value for t in trajectories.values())
+    assert printed == {status.value: written[status.value] for status in TrajectoryStatus}

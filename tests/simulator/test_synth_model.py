@@ -1,15 +1,23 @@
-"""``button synth`` with the real embedded model: a small run completes, and
-whatever survives passes ``button tasks validate``. The tiny model may yield no
-task at all; then the run must say so, not crash."""
+"""``button synth`` with the real embedded model.
+
+The tiny model yields no finished task (nor does the default one, see the
+README), so what is checked is what a real model's answers go through: every
+row accounted for from stage to stage, drops named by their codes, the model's
+atomic tasks reaching verification, and a rerun that resumes every row from
+the work dir without a model call. A task that does survive must pass
+``button tasks validate``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from simulator.synth.context import DropReason
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -30,8 +38,16 @@ def test_small_synth_run_completes(tmp_path: Path, model_env: dict[str, str]) ->
     stages = json.loads((tmp_path / "tasks.jsonl.work" / "report.json").read_text())
     names = ["scenarios", "atomic", "atomic_verify", "compose", "compose_verify", "functions", "plan"]
     assert [row["stage"] for row in stages] == names
-    assert stages[0]["in"] == 2
-    kept = stages[-1]["kept"]
+    by_name = {row["stage"]: row for row in stages}
+    assert by_name["scenarios"]["in"] == 2
+    for row in stages:  # every row kept or dropped for a named reason
+        assert row["in"] == row["kept"] + row["dropped"] and row["reused"] == 0, row
+        assert sum(row["why"].values()) == row["dropped"] and set(row["why"]) <= set(DropReason), row
+    for before, after in itertools.pairwise(names[2:]):  # one stage's kept rows are the next one's
+        assert by_name[after]["in"] == by_name[before]["kept"], (before, after)
+    assert by_name["atomic"]["in"] == by_name["scenarios"]["kept"]
+    assert by_name["atomic_verify"]["in"] >= 1  # the model's atomic tasks came back as valid JSON
+    kept = by_name["plan"]["kept"]
     assert len(out.read_text().splitlines()) == kept
     if kept:
         check = subprocess.run(
@@ -42,6 +58,13 @@ def test_small_synth_run_completes(tmp_path: Path, model_env: dict[str, str]) ->
         assert check.returncode == 0, check.stderr
     else:
         assert "no task survived" in done.stderr
+
+    again = subprocess.run(command, env=model_env, capture_output=True, text=True, timeout=170)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "model requests this run: 0" in again.stderr
+    resumed = json.loads((tmp_path / "tasks.jsonl.work" / "report.json").read_text())
+    assert [row["reused"] for row in resumed] == [row["in"] for row in stages]
+    assert [(row["kept"], row["why"]) for row in resumed] == [(row["kept"], row["why"]) for row in stages]
 
 
 @pytest.mark.model

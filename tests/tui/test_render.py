@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console, RenderableType
 
-from button.trajectory import Trajectory
-from tui.render import RENDERERS, View, render_ending, render_message
+from button.trajectory import MessageMeta, MessageSource, Trajectory
+from tui.render import View, render_ending, render_message
 from tui.render_plan import render_score
 from tui.run import open_run
 
@@ -25,8 +27,22 @@ def trajectory(row: int) -> Trajectory:
     return parsed
 
 
-def test_every_role_has_a_renderer() -> None:
-    assert set(RENDERERS) == {"system", "user", "assistant", "tool"}
+def test_each_role_is_drawn_as_its_kind_and_an_unknown_role_as_json() -> None:
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Rent of flat 12?"},
+        {"role": "assistant", "content": "", "tool_calls": []},
+        {"role": "tool", "tool_call_id": "call_9", "content": "stray"},
+        {"role": "developer", "content": "note"},
+    ]
+    meta = [MessageMeta(source=MessageSource.SYSTEM, wall_time=0.0) for _ in messages]
+    weird = trajectory(0).model_copy(update={"messages": messages, "meta": meta})
+    drawn = [text_of(render_message(View.of(weird, len(messages)), i)) for i in range(len(messages))]
+    assert "1. system" in drawn[0] and "Be brief." in drawn[0] and '"content"' not in drawn[0]
+    assert "2. user" in drawn[1] and "Rent of flat 12?" in drawn[1] and '"content"' not in drawn[1]
+    assert "3. assistant" in drawn[2] and "(empty message: no text, no tool calls)" in drawn[2]
+    assert "answers 'call_9', which no assistant message called" in drawn[3] and "stray" in drawn[3]
+    assert "5. developer" in drawn[4] and '"role": "developer"' in drawn[4]  # shown whole, as JSON
 
 
 def test_a_call_shows_pretty_arguments_and_its_result_only_once_reached() -> None:
