@@ -18,13 +18,16 @@ in the sessionless protocol (2026-07-28) there is answered with JSON-RPC error
 back to a session, a client pinned to 2026-07-28 learns to use an episode URL.
 Episode URLs take every protocol version: the URL names the world.
 
-Every request first passes two checks: a bearer token (when one is set, else
-401) and the Origin header (a browser origin other than localhost or an
-allowed one gets 403, against DNS rebinding, as the MCP specification
-advises). A server bound to a non-loopback address must have a token. A
-POST body is read whole before the MCP app sees it: one over ``MAX_BODY_BYTES``
-is refused with 413, and a tool call whose arguments repeat a key is marked
-(``mcp_servers.repeated_keys``).
+Every request, whatever its path, first passes fastmcp's own checks, wrapped
+around the router (``guarded``): a bearer token when one is set (fastmcp's
+``StaticTokenVerifier`` and ``RequireAuthMiddleware``: 401), then fastmcp's
+``HostOriginGuardMiddleware`` against DNS rebinding, as the MCP specification
+advises: an Origin that is not an allowed one, nor loopback on a loopback
+request, nor the server's own, gets 403, and a loopback request whose Host is
+not a loopback name gets 421. A server bound to a non-loopback address must
+have a token (``require_token``, our rule). A POST body is read whole before
+the MCP app sees it: one over ``MAX_BODY_BYTES`` is refused with 413, and a
+tool call whose arguments repeat a key is marked (``mcp_servers.repeated_keys``).
 
 In-process API (the harness uses it; keep it stable)::
 
@@ -40,7 +43,6 @@ the checks above.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import ipaddress
 import re
 import socket
@@ -48,12 +50,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import uvicorn
+from fastmcp.server.auth.middleware import RequireAuthMiddleware
+from fastmcp.server.auth.providers.jwt import StaticTokenVerifier
+from fastmcp.server.http import HostOriginGuardMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
 from mcp_types import UNSUPPORTED_PROTOCOL_VERSION
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,18 +99,10 @@ def require_token(host: str, auth_token: str | None) -> None:
 
 
 class TaskRouter:
-    """The ASGI app: checks a request, then hands it to its task's MCP app."""
+    """The ASGI app: hands a request to its task's MCP app (``guarded`` checks it first)."""
 
-    def __init__(
-        self,
-        apps: dict[str, ASGIApp],
-        *,
-        auth_token: str | None = None,
-        allowed_origins: Sequence[str] = (),
-    ) -> None:
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
         self.apps = apps
-        self.auth_token = auth_token
-        self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
         self.lifespan_app = Starlette(lifespan=self._lifespan)
 
     @asynccontextmanager
@@ -123,9 +122,7 @@ class TaskRouter:
         # Match the undecoded path: an episode id may hold an escaped "/".
         match = ROUTE.match(scope.get("raw_path", scope["path"].encode()).decode("latin-1"))
         app = self.app_for(match["task"]) if match else None
-        refusal = self.refusal(headers)
-        if refusal is None and app is None:
-            refusal = self.not_found(scope["path"], headers)
+        refusal = self.not_found(scope["path"], headers) if app is None else None
         if refusal is None and match is not None and not match["episode"]:
             refusal = sessionless_refusal(headers)
         if refusal is not None:
@@ -166,27 +163,19 @@ class TaskRouter:
         body = {"error": what, "endpoints": self.endpoints(headers), "episodes": episodes}
         return JSONResponse(body, status_code=404)
 
-    def refusal(self, headers: dict[str, str]) -> JSONResponse | None:
-        """A 401 or 403 response for a request that fails a check, else None."""
-        if self.auth_token is not None:
-            given = headers.get("authorization", "")
-            expected = f"Bearer {self.auth_token}"
-            if not hmac.compare_digest(given.encode(), expected.encode()):
-                return JSONResponse(
-                    {"error": "missing or wrong bearer token"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-        origin = headers.get("origin")
-        if origin is not None and not self.origin_allowed(origin):
-            return JSONResponse({"error": f"origin {origin!r} is not allowed"}, status_code=403)
-        return None
 
-    def origin_allowed(self, origin: str) -> bool:
-        if origin.rstrip("/") in self.allowed_origins:
-            return True
-        host = urlsplit(origin).hostname
-        return host is not None and is_loopback(host)
+def guarded(app: ASGIApp, *, auth_token: str | None, allowed_origins: Sequence[str]) -> ASGIApp:
+    """``app`` behind fastmcp's bearer-token and Host/Origin checks (see the module docstring).
+
+    The allowed origins are always passed, an empty list too: fastmcp then checks the
+    Origin of every request, not only those of a server bound to loopback."""
+    checked: ASGIApp = HostOriginGuardMiddleware(app, allowed_origins=list(allowed_origins), mode="auto")
+    if auth_token is None:
+        return checked
+    verifier = StaticTokenVerifier({auth_token: {"client_id": "button", "scopes": []}})
+    return AuthenticationMiddleware(
+        RequireAuthMiddleware(checked, required_scopes=[]), backend=BearerAuthBackend(verifier)
+    )
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -242,13 +231,14 @@ def build_http_app(
     *,
     auth_token: str | None = None,
     allowed_origins: Sequence[str] = (),
-) -> TaskRouter:
-    """The ASGI app serving every simulator's task at ``/tasks/<task_id>/mcp``."""
+) -> ASGIApp:
+    """The ASGI app serving every simulator's task at ``/tasks/<task_id>/mcp``. The checks
+    wrap the router once, so each task's app leaves its own Host/Origin guard off."""
     apps: dict[str, ASGIApp] = {
         task_id: build_server(simulator).http_app(path=INNER_PATH, host_origin_protection=False)
         for task_id, simulator in simulators.items()
     }
-    return TaskRouter(apps, auth_token=auth_token, allowed_origins=allowed_origins)
+    return guarded(TaskRouter(apps), auth_token=auth_token, allowed_origins=allowed_origins)
 
 
 def base_url(host: str, port: int) -> str:
