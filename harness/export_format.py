@@ -26,6 +26,10 @@ class ExportFormat(Protocol):
         """The turns of a record that passed ``check``."""
         ...
 
+    def tools(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The function definitions a checked record offers (``button import`` reads them)."""
+        ...
+
     def check(self, record: dict[str, Any]) -> list[str]:
         """Every way the record breaks the format's rules (empty: it may be written)."""
         ...

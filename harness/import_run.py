@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from button import __version__
@@ -42,6 +41,7 @@ from button.taskfile import file_sha256
 from button.trajectory import MessageMeta, MessageSource, Trajectory, TrajectoryStatus
 from harness import export_openai
 from harness.conversation import ConversationError
+from harness.export_format import ExportFormat
 from harness.export_run import FORMATS, sidecar_path
 from harness.run_dir import MANIFEST, TRAJECTORIES, ImportRecord, RunManifest
 from harness.score_run import TaskSet
@@ -165,7 +165,7 @@ def _task_of(trajectory_id: str) -> str:
 
 
 def _trajectory(
-    record: dict[str, Any], form: ModuleType, ids: tuple[str, str, str], report: ImportReport, where: str
+    record: dict[str, Any], form: ExportFormat, ids: tuple[str, str, str], report: ImportReport, where: str
 ) -> Trajectory:
     """The record as a trajectory; ``ids`` are its trajectory, task and run ids."""
     trajectory_id, task_id, run_id = ids

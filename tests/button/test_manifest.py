@@ -14,7 +14,7 @@ from button.endpoints import EndpointConfig, Role
 from button.errors import RunFileError
 from button.manifest import read_manifest
 from button.task import Strategy
-from harness.run_dir import RunDir, RunManifest, RunSettings
+from harness.run_dir import RunDir, RunManifest, RunOptions, RunSettings
 from simulator.synth.pipeline import SynthConfig
 from tests.conftest import FIXTURES
 
@@ -50,8 +50,9 @@ def test_the_first_changed_setting_is_named_nested_keys_too() -> None:
 
 def test_options_and_times_may_change_between_reruns() -> None:
     old = recorded(run_manifest())
-    rerun = run_manifest().model_copy(update={"created_at": 5.0, "run_id": "elsewhere"})
-    rerun.options.trials = 4
+    rerun = run_manifest().model_copy(
+        update={"created_at": 5.0, "run_id": "elsewhere", "options": RunOptions(trials=4)}
+    )
     assert rerun.changed_from(old) is None
 
 

@@ -44,7 +44,7 @@ def test_every_format_is_an_export_format(form: str) -> None:
     """Each registered module has the protocol's names, with its parameters (mypy checks their types)."""
     module = FORMATS[form]
     assert isinstance(module, ExportFormat) and isinstance(module.TRACE_FIELDS, bool)
-    for name in ("encode", "decode", "check"):
+    for name in ("encode", "decode", "tools", "check"):
         wanted = list(inspect.signature(getattr(ExportFormat, name)).parameters)[1:]  # without self
         assert list(inspect.signature(getattr(module, name)).parameters) == wanted, (form, name)
 

@@ -185,6 +185,7 @@ async def test_the_agents_sdk_runs_a_two_step_task_to_its_end_on_button_model_se
     from agents.items import ToolCallItem, ToolCallOutputItem
     from agents.mcp import MCPServerStreamableHttp
     from openai import AsyncOpenAI
+    from openai.types.responses import ResponseFunctionToolCall
 
     set_tracing_disabled(True)
     client = AsyncOpenAI(base_url=quality_base_url, api_key="none")
@@ -199,7 +200,7 @@ async def test_the_agents_sdk_runs_a_two_step_task_to_its_end_on_button_model_se
     calls = [
         (item.raw_item.name, json.loads(item.raw_item.arguments))
         for item in result.new_items
-        if isinstance(item, ToolCallItem)
+        if isinstance(item, ToolCallItem) and isinstance(item.raw_item, ResponseFunctionToolCall)
     ]
     outputs = [str(item.output) for item in result.new_items if isinstance(item, ToolCallOutputItem)]
     names = [name for name, _ in calls]

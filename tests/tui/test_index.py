@@ -93,7 +93,7 @@ def test_a_message_source_outside_the_record_model_makes_the_line_corrupt(tmp_pa
     good = json.loads((SAMPLE / TRAJECTORIES).read_text(encoding="utf-8").splitlines()[0])
     assert [m["source"] for m in good["meta"][:2]] == [MessageSource.SYSTEM, MessageSource.USER_SIMULATOR]
     misspelt = json.loads(json.dumps(good))
-    misspelt["meta"][1]["source"] = "user"
+    misspelt["meta"][1]["source"] = "simulated_user"
     path = tmp_path / TRAJECTORIES
     path.write_text(f"{json.dumps(good)}\n{json.dumps(misspelt)}\n", encoding="utf-8")
     index = TrajectoryIndex(path)
