@@ -34,6 +34,11 @@ def test_the_embedded_assistant_runs_two_fixture_tasks_over_mcp(
         "2",
         "--assistant-max-tokens",
         "96",
+        # one conversation at a time: the tiny model's answers depend on the order in which
+        # requests reach its one server, and a fixed order keeps this test about the plumbing
+        # (concurrency is tested on the scripted server)
+        "--concurrency",
+        "1",
     ]
     for task_id in TASK_IDS:
         command += ["--task", task_id]

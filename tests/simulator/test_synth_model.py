@@ -41,7 +41,7 @@ def test_small_synth_run_completes(tmp_path: Path, model_env: dict[str, str]) ->
     by_name = {row["stage"]: row for row in stages}
     assert by_name["scenarios"]["in"] == 2
     for row in stages:  # every row kept or dropped for a named reason
-        assert row["in"] == row["kept"] + row["dropped"] and row["reused"] == 0, row
+        assert row["in"] == row["kept"] + row["dropped"] and row["reused"] == row["not_started"] == 0, row
         assert sum(row["why"].values()) == row["dropped"] and set(row["why"]) <= set(DropReason), row
     for before, after in itertools.pairwise(names[2:]):  # one stage's kept rows are the next one's
         assert by_name[after]["in"] == by_name[before]["kept"], (before, after)
