@@ -52,7 +52,7 @@ def read_recorded(path: Path, hint: str = "") -> dict[str, Any]:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunFileError(f"unreadable manifest ({error}){hint}", where=str(path)) from error
+        raise RunFileError(f"unreadable manifest: {error}{hint}", where=str(path)) from error
     if not isinstance(value, dict):
         raise RunFileError(f"the manifest is not a JSON object{hint}", where=str(path))
     return value

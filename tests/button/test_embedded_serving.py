@@ -148,8 +148,8 @@ async def test_a_reply_that_ends_at_once_is_asked_for_again(embedded_base_url: s
     async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
         response = await client.chat.completions.create(
             model=TINY_MODEL,
-            messages=booking_conversation("X"),  # type: ignore[arg-type]
-            tools=[BOOKING_TOOL],  # type: ignore[list-item]
+            messages=booking_conversation("X"),
+            tools=[BOOKING_TOOL],
             logit_bias={str(llama.token_eos()): 100},
             max_tokens=8,
             temperature=0,

@@ -67,7 +67,10 @@ def lock_folder(run: Path) -> None:
 
 
 def write(name: str, text: str) -> Callable[[Path], None]:
-    return lambda run: (run / name).write_text(text)
+    def damage(run: Path) -> None:
+        (run / name).write_text(text)
+
+    return damage
 
 
 def with_field(key: str, value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -68,7 +68,7 @@ def test_over_stdio_a_repeated_key_is_a_tool_error_and_the_server_keeps_serving(
         ]
         process.stdin.write("\n".join(lines) + "\n")
         process.stdin.flush()
-        answers = {}
+        answers: dict[int, dict[str, Any]] = {}
         while len(answers) < 3:
             message = json.loads(process.stdout.readline())
             answers[message["id"]] = message

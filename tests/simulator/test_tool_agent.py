@@ -21,8 +21,9 @@ from button.endpoints import EndpointConfig, Role
 from button.llm import ModelClient
 from button.task import Task
 from button.taskfile import load_tasks
+from simulator.episodes import ToolCall
 from simulator.sim_cache import SimCache
-from simulator.tool_agent import ToolCall, ToolSimulator
+from simulator.tool_agent import ToolSimulator
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, say
 
