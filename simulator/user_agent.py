@@ -151,4 +151,9 @@ def _turn_request(transcript: Sequence[Line]) -> str:
         f"{'YOU' if line.speaker == 'user' else 'ASSISTANT'}: {line.text or '(empty reply)'}"
         for line in transcript
     )
-    return f"The conversation so far:\n{shown}\n\nWrite your next message to the assistant."
+    # The question at the end: asked only in the system prompt, the 1.5B model wrote a closing
+    # thank-you after the full answer and went on (stop false) in 2 of 3 samples; 0 of 3 with it.
+    return (
+        f"The conversation so far:\n{shown}\n\nWrite your next message to the assistant. If the "
+        "assistant has given you the results of your whole task, thank it and set stop to true."
+    )
