@@ -144,10 +144,15 @@ class ModelClient:
 
     async def check(self) -> None:
         """That the endpoint answers: its model list, else (no ``/models`` there) a 1-token
-        completion; one quick try each. ``ModelError`` saying why not."""
+        completion; one quick try each. ``ModelError`` saying why not. A server that takes
+        the connection but is slow to list is busy, not broken (llama-cpp-python's serves one
+        request at a time, the model list included, so a shared `button model serve` running
+        another command's generation failed this check)."""
         quick = self.client.with_options(max_retries=0, timeout=min(self.config.timeout_s, 15.0))
         try:
             await quick.models.with_raw_response.list()
+            return
+        except openai.APITimeoutError:
             return
         except openai.APIStatusError as error:
             if error.status_code not in {404, 405, 501}:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import socket
 
 import pytest
 
-from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
-from button.errors import ConfigError
+from button.endpoints import EndpointConfig, Role, add_endpoint_flags, endpoint_from_args
+from button.errors import ConfigError, ModelError
+from button.llm import ModelClient
 from tests.conftest import TINY_MODEL
 
 
@@ -57,3 +60,29 @@ def test_the_api_key_comes_from_the_environment_and_is_not_recorded(monkeypatch:
     )
     assert config.api_key() == "sk-secret"
     assert "sk-secret" not in str(config.public())
+
+
+async def test_a_busy_endpoint_passes_the_check_and_a_closed_port_does_not() -> None:
+    """A server that takes the connection but does not list its models in time is busy (the
+    embedded server serves one request at a time); nothing listening is broken."""
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    busy = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = busy.sockets[0].getsockname()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    for url, ok in ((f"http://127.0.0.1:{port}/v1", True), (f"http://127.0.0.1:{closed}/v1", False)):
+        config = EndpointConfig(role=Role.ASSISTANT, base_url=url, model="m", timeout_s=0.5)
+        client = ModelClient(config, url)
+        try:
+            await client.check()
+            assert ok
+        except ModelError:
+            assert not ok
+        finally:
+            await client.client.close()
+    busy.close()
