@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ from tests.harness.scripted_openai import Reply, ScriptedOpenAI, call, say
 TRAVEL = "travel.flight_then_hotel"
 DOCS = REPO / "docs" / "connect.md"
 DOCS_URL = "http://127.0.0.1:8765"
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tool_model(body: dict[str, Any]) -> Reply:
@@ -181,7 +184,7 @@ async def test_the_agents_sdk_runs_a_two_step_task_to_its_end_on_button_model_se
 ) -> None:
     """The real default model behind ``button model serve``, driven by the OpenAI Agents SDK."""
     pytest.importorskip("agents")
-    from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
+    from agents import Agent, ModelSettings, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
     from agents.items import ToolCallItem, ToolCallOutputItem
     from agents.mcp import MCPServerStreamableHttp
     from openai import AsyncOpenAI
@@ -191,7 +194,19 @@ async def test_the_agents_sdk_runs_a_two_step_task_to_its_end_on_button_model_se
     client = AsyncOpenAI(base_url=quality_base_url, api_key="none")
     model = OpenAIChatCompletionsModel(model="qwen2.5-coder-1.5b", openai_client=client)
     async with MCPServerStreamableHttp(params={"url": f"{served}/mcp"}) as server:
-        agent = Agent(name="travel", model=model, mcp_servers=[server])
+        # Greedy, as button's own roles run the embedded assistant: the SDK sends no temperature,
+        # and the server's default of 0.8 made this test pass or fail by the sample.
+        settings = ModelSettings(temperature=0.0)
+        # The system prompt button gives the embedded assistant: without it the 1.5B model called
+        # the same tools again until the SDK's turn limit.
+        instructions = (ROOT / "harness" / "prompts" / "assistant_system.md").read_text(encoding="utf-8")
+        agent = Agent(
+            name="travel",
+            instructions=instructions,
+            model=model,
+            mcp_servers=[server],
+            model_settings=settings,
+        )
         result = await Runner.run(
             agent,
             "Find a flight from ORD to DEN departing 2026-12-08, then find a hotel for 2 nights in the "
