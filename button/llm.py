@@ -20,9 +20,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 
-from button.completion import Completion, read_completion, scrub
+from button.completion import Completion, read_completion, request_body
 from button.embedded.catalog import embedded_model
 from button.embedded.server import EmbeddedServer
 from button.endpoints import EndpointConfig, Role, is_embedded_name
@@ -133,7 +134,12 @@ class ModelClient:
             raise self.server.exit_error()  # no point retrying a dead local server
         client = self.client if retry else self.client.with_options(max_retries=0)
         try:
-            raw = await client.chat.completions.with_raw_response.create(**scrub(kwargs))
+            raw = await client.post(
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                content=request_body(kwargs),
+                options={"headers": {"Content-Type": "application/json"}},
+            )
         except openai.OpenAIError as error:
             raise self._model_error(error, f" ({self._tries(retry)})") from error
         try:
