@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import httpx2
 import openai
 
@@ -58,6 +59,7 @@ class ModelClient:
             api_key=config.api_key(),
             timeout=config.timeout_s,
             max_retries=config.max_retries,
+            http_client=openai.DefaultAioHttpClient(),
         )
         self.structured = StructuredOutput(self, embedded=config.embedded)
 
@@ -169,6 +171,9 @@ class ModelClient:
 
     def _model_error(self, error: openai.OpenAIError, tries: str = "") -> ModelError:
         """An openai error as our ``ModelError`` (keys and URL credentials removed, text clipped)."""
+        lost = _lost_connection(error)
+        if lost is not None:
+            return ModelError(f"cannot reach the endpoint{tries}: {clean(str(lost))}", where=self._where())
         if isinstance(error, openai.APITimeoutError):
             return ModelError(f"no answer within {self.config.timeout_s:g} s{tries}", where=self._where())
         if isinstance(error, openai.APIStatusError):
@@ -195,6 +200,19 @@ class ModelClient:
 
     def _where(self) -> str:
         return f"{self.role.value} model {self.model!r} at {public_url(self.base_url)}"
+
+
+def _lost_connection(error: BaseException) -> BaseException | None:
+    """The refused or dropped connection behind an error, if that is what it was and not a
+    timeout: the aiohttp transport reports both as connect timeouts."""
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None:
+        chain.append(link)
+        link = link.__cause__
+    if any(isinstance(link, TimeoutError) for link in chain):
+        return None
+    return next((link for link in chain if isinstance(link, aiohttp.ClientConnectionError)), None)
 
 
 async def preflight(configs: Sequence[EndpointConfig]) -> None:
