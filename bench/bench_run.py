@@ -4,14 +4,19 @@
 1. Throughput. Every model role is a scripted OpenAI-compatible endpoint
    answering after a fixed 100 ms, in its own process; the tool is a real MCP
    server over HTTP whose call also takes 100 ms. A conversation is five such
-   steps (user, assistant call, tool, assistant answer, user stop). Reported:
-   conversations per second at concurrency 1, 8 and 32 (median of --repeats),
-   as ratios to concurrency 1. Target at 32: at least 25x.
+   steps (the user states the task, assistant call, tool, assistant answer,
+   user stop). Reported: conversations per second at concurrency 1, 32, 128
+   and 256 with 1 and with 2 worker processes (``--workers``; median of
+   --repeats), as ratios to concurrency 1, also steady (between the first
+   and the last conversation's end, so without the workers' start of about
+   2 s), and the harness's CPU time per conversation step (its own process
+   and its workers, their start included; not the scripted servers).
+   Target at 32: at least 25x.
 2. Overhead on the embedded model: two fixture tasks, every role on the
    embedded model, the tasks served in-process. Reported: the share of the
    run's wall time not spent inside model calls (target: at most 3%).
 
-    python bench/bench_run.py [--repeats 3] [--skip-embedded]
+    python bench/bench_run.py [--repeats 3] [--workers 1 2] [--skip-embedded]
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +42,8 @@ from button.llm import ModelClient
 from button.taskfile import file_sha256, load_tasks
 from harness.assistant_loop import LoopSettings
 from harness.mcp_tools import ToolSource
-from harness.runner import RunRequest, run_tasks
+from harness.run_request import RunRequest
+from harness.runner import run_tasks
 from tests.harness.scripted_openai import (
     Reply,
     ScriptedOpenAI,
@@ -50,14 +57,17 @@ from tests.harness.scripted_openai import (
 TASKS_FILE = REPO / "fixtures" / "tasks.jsonl"
 TOOLS_SERVER = REPO / "tests" / "harness" / "tools_server.py"
 LATENCY_S = 0.1
-LEVELS = {1: 10, 8: 80, 32: 320}  # concurrency -> conversations
+LEVELS = {1: 10, 32: 320, 128: 1280, 256: 2560}  # concurrency -> conversations
+STEPS = 5  # recorded messages of a conversation, the system prompt aside
+TASK_LINE = "What you want done (your whole task): "  # in the user simulator's prompt
 
 
 def scripted(body: dict[str, Any]) -> Reply:
     if is_user_request(body):
-        return (
-            user_turn("Please add 2 and 3.", stop=False) if opening(body) else user_turn("Thanks.", stop=True)
-        )
+        if opening(body):  # the task's instruction, so the opening states every detail at once
+            prompt = body["messages"][0]["content"]
+            return user_turn(prompt.split(TASK_LINE, 1)[1].split("\n", 1)[0], stop=False)
+        return user_turn("Thanks.", stop=True)
     if not any(m["role"] == "tool" for m in body["messages"]):
         return call(("slow_add", {"a": 2, "b": 3, "delay_s": LATENCY_S}))
     return say("It is 5.")
@@ -70,7 +80,16 @@ def serve_scripted() -> None:
         sys.stdin.read()
 
 
-async def throughput(base_url: str, tools_url: str, concurrency: int, conversations: int) -> float:
+@dataclass(frozen=True)
+class Measured:
+    rate: float  # conversations per second, over the run's wall time (the workers' start included)
+    steady: float  # conversations per second between the first and the last conversation's end
+    cpu_ms_per_step: float  # the harness's CPU (its process and its workers) per conversation step
+
+
+async def throughput(
+    base_url: str, tools_url: str, concurrency: int, conversations: int, workers: int
+) -> Measured:
     tasks = load_tasks(TASKS_FILE)
     trials = -(-conversations // len(tasks))
     with tempfile.TemporaryDirectory() as out:
@@ -82,17 +101,31 @@ async def throughput(base_url: str, tools_url: str, concurrency: int, conversati
             endpoints={
                 r: EndpointConfig(r, base_url=base_url, model="scripted") for r in (Role.ASSISTANT, Role.USER)
             },
-            settings=LoopSettings(max_turns=4),
+            settings=LoopSettings(max_turns=4, system_prompt=None),
             tool_source=ToolSource(url=tools_url),
             trials=trials,
             concurrency=concurrency,
+            workers=workers,
         )
+        before = _cpu_s()
         result = await run_tasks(request)
+        cpu = _cpu_s() - before
     assert all(t.status == "completed" for t in result.trajectories), "a scripted conversation failed"
-    return len(result.trajectories) / result.wall_s
+    assert all(len(t.messages) == STEPS for t in result.trajectories), "a conversation of other steps"
+    made = len(result.trajectories)
+    ends = sorted(t.ended_at for t in result.trajectories)
+    steady = (made - 1) / (ends[-1] - ends[0]) if made > 1 and ends[-1] > ends[0] else 0.0
+    return Measured(made / result.wall_s, steady, cpu * 1000 / (made * STEPS))
 
 
-def bench_throughput(repeats: int) -> dict[int, float]:
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bench_throughput(repeats: int, worker_counts: list[int]) -> dict[int, dict[int, Measured]]:
+    """Workers -> concurrency -> the median run (by rate) of ``repeats``."""
     scripted_process = subprocess.Popen(
         [sys.executable, __file__, "--serve-scripted"],
         stdin=subprocess.PIPE,
@@ -110,17 +143,28 @@ def bench_throughput(repeats: int) -> dict[int, float]:
         base_url = scripted_process.stdout.readline().strip()
         tools_url = f"http://127.0.0.1:{port}/mcp"
         time.sleep(2.0)  # the MCP server's start-up
-        rates: dict[int, float] = {}
-        for concurrency, conversations in LEVELS.items():
-            runs = [
-                asyncio.run(throughput(base_url, tools_url, concurrency, conversations))
-                for _ in range(repeats)
-            ]
-            rates[concurrency] = statistics.median(runs)
-            print(
-                f"concurrency {concurrency:>2}: {rates[concurrency]:6.2f} conversations/s (median of {repeats})"
-            )
-        return rates
+        found: dict[int, dict[int, Measured]] = {}
+        for workers in worker_counts:
+            found[workers] = {}
+            for concurrency, conversations in LEVELS.items():
+                if workers > concurrency:
+                    continue
+                runs = sorted(
+                    (
+                        asyncio.run(throughput(base_url, tools_url, concurrency, conversations, workers))
+                        for _ in range(repeats)
+                    ),
+                    key=lambda m: m.rate,
+                )
+                median = runs[len(runs) // 2]
+                found[workers][concurrency] = median
+                print(
+                    f"workers {workers}, concurrency {concurrency:>3}: {median.rate:6.2f} conversations/s "
+                    f"({median.steady:.2f} steady), {median.cpu_ms_per_step:.2f} ms CPU per step "
+                    f"(median of {repeats})",
+                    flush=True,
+                )
+        return found
     finally:
         scripted_process.kill()
         tools_process.terminate()
@@ -176,17 +220,34 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], metavar="K")
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--serve-scripted", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_scripted:
         serve_scripted()
         return
-    rates = bench_throughput(args.repeats)
-    ratios = {c: rate / rates[1] for c, rate in rates.items()}
-    print("ratios to concurrency 1: " + ", ".join(f"{c}: {r:.1f}x" for c, r in ratios.items()))
-    print(f"target at 32: >= 25x -> {'met' if ratios[32] >= 25 else 'NOT met'}")
-    report: dict[str, Any] = {"throughput_per_s": rates, "ratios": ratios}
+    found = bench_throughput(args.repeats, sorted({1, *args.workers}))  # 1: the baseline
+    base = found[1][1].rate
+    report: dict[str, Any] = {"levels": {}}
+    for workers, levels in found.items():
+        ratios = {c: m.rate / base for c, m in levels.items()}
+        print(
+            f"workers {workers}, ratios to 1 worker at concurrency 1: "
+            + ", ".join(f"{c}: {r:.1f}x" for c, r in ratios.items())
+        )
+        report["levels"][workers] = {
+            c: {
+                "per_s": m.rate,
+                "steady_per_s": m.steady,
+                "ratio": ratios[c],
+                "cpu_ms_per_step": m.cpu_ms_per_step,
+            }
+            for c, m in levels.items()
+        }
+    if 32 in found.get(1, {}):
+        ratio = found[1][32].rate / base
+        print(f"target at 32 (1 worker): >= 25x -> {'met' if ratio >= 25 else 'NOT met'}")
     if not args.skip_embedded:
         wall, inside, count = asyncio.run(overhead_on_embedded())
         share = 1 - inside / wall

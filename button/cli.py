@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "mcp_servers.cli",
     "harness.cli_run",
     "harness.cli_score",
+    "harness.cli_merge",
     "harness.cli_export",
     "harness.cli_import",
     "tui.cli",

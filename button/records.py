@@ -32,7 +32,8 @@ class RecordWriter:
     ``append`` blocks until the record is on disk; a coroutine uses ``write``,
     which does the same in a worker thread, so a slow disk never stalls the
     event loop. Records written at once from several coroutines are whole lines
-    in the order their threads got the lock."""
+    in the order their threads got the lock. ``append_lines`` writes a group of
+    lines already serialized, with one fsync for all."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -45,9 +46,12 @@ class RecordWriter:
         self._lock = threading.Lock()
 
     def append(self, record: BaseModel | dict[str, Any]) -> None:
-        line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record)
+        self.append_lines([record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record)])
+
+    def append_lines(self, lines: list[str]) -> None:
+        """Append records already written as JSON lines, with one flush and fsync for all."""
         with self._lock:
-            self._file.write(line + "\n")
+            self._file.write("".join(line + "\n" for line in lines))
             self._file.flush()
             os.fsync(self._file.fileno())
 

@@ -12,6 +12,7 @@ from button.arg_types import command_line, number_in
 from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError
+from button.shard import add_shard_flag, parse_shard
 
 console = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False)
@@ -57,7 +58,9 @@ examples:
   button run tasks.jsonl --out runs/stdio --mcp-command 'button serve tasks.jsonl --task {task_id}'
   button run tasks.jsonl --out runs/capped --budget-usd 5 --prices prices.toml
   button run tasks.jsonl --out runs/ft --assistant-protocol button \\
-      --assistant-base-url http://127.0.0.1:8000/v1 --assistant-model my-button-finetune"""
+      --assistant-base-url http://127.0.0.1:8000/v1 --assistant-model my-button-finetune
+  button run tasks.jsonl --out runs/big-1 --shard 1/8 --concurrency 128 --workers 2 \\
+      --assistant-base-url http://vllm:8000/v1 --assistant-model qwen  # then: button merge runs/big-* --out runs/big"""
 
 
 def register(subparsers: Any) -> None:
@@ -137,6 +140,15 @@ def register(subparsers: Any) -> None:
         "(default: only when every one did)",
     )
     add_cost_flags(parser, "conversation")
+    add_shard_flag(parser, "task id and trial")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="K",
+        help="processes sharing the conversations (and --concurrency) on this machine; the run "
+        "directory and the progress display stay one (default 1)",
+    )
     add_endpoint_flags(parser, Role.ASSISTANT, Role.USER, Role.TOOL)
     parser.set_defaults(handler=lambda args: run_async(run_command(args)))
 
@@ -150,9 +162,11 @@ async def run_command(args: argparse.Namespace) -> int:
     from harness.assistant_loop import LoopSettings
     from harness.assistant_protocol import AssistantProtocol
     from harness.mcp_tools import ToolSource
-    from harness.runner import RunRequest, next_commands, run_failure, run_tasks, summary_table
+    from harness.run_request import RunRequest
+    from harness.run_workers import check_workers
+    from harness.runner import next_commands, run_failure, run_tasks, summary_table
 
-    for flag in ("trials", "concurrency", "max_turns"):
+    for flag in ("trials", "concurrency", "max_turns", "workers"):
         if getattr(args, flag) < 1:
             raise ConfigError("must be at least 1", where=f"--{flag.replace('_', '-')}")
     if args.mcp_url is not None:
@@ -163,6 +177,7 @@ async def run_command(args: argparse.Namespace) -> int:
             f"applies to the native protocol only, not --assistant-protocol {protocol.value}",
             where="--tool-choice",
         )
+    shard = parse_shard(args.shard)
     tasks = load_tasks(args.tasks_file, only=args.task)
     external = args.mcp_url is not None or args.mcp_command is not None
     roles = [Role.ASSISTANT, Role.USER] + ([] if external else [Role.TOOL])
@@ -186,7 +201,10 @@ async def run_command(args: argparse.Namespace) -> int:
         selected=args.task,
         tool_cache=not args.no_cache,
         cost=cost_options(args),
+        shard=shard,
+        workers=args.workers,
     )
+    check_workers(request)
     await preflight(list(request.endpoints.values()))
     if request.tool_source is not None:
         from harness.mcp_tools import check_tools, describe_missing

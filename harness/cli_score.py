@@ -11,6 +11,7 @@ from rich.console import Console
 
 from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags, endpoint_from_args
+from button.shard import add_shard_flag, parse_shard
 from button.trajectory import Score, TrajectoryStatus, Usage
 
 if TYPE_CHECKING:
@@ -60,6 +61,11 @@ and model, priced where a price is known. --budget-usd/--budget-tokens cap that
 ledger: once reached, no new judgement starts, those running finish and are kept,
 scores.jsonl is left as it was and the scoring exits 3; rerun with a higher cap to
 continue (every verdict already made is reused).
+--shard I/N scores only the trajectories of shard I of N (task id and trial,
+as `button run --shard` divides them) into RUN/scores.shard-I-of-N.jsonl, so N
+jobs can share a judged scoring of one run; the summary is of that share. Then
+`button score RUN` with the same judge joins them: it reuses every verdict the
+shard files hold, so no judgement is made twice.
 
 RUN is a run directory (its manifest names the task file) or a
 trajectories.jsonl file given with --tasks. A run imported without a task file
@@ -74,7 +80,9 @@ examples:
   button score runs/smoke --judge                      # the embedded model judges
   button score runs/smoke --judge-base-url https://api.openai.com/v1 --judge-model gpt-4o-mini \\
       --concurrency 16
-  button score some/trajectories.jsonl --tasks fixtures/tasks.jsonl"""
+  button score some/trajectories.jsonl --tasks fixtures/tasks.jsonl
+  button score runs/big --judge-base-url http://vllm:8000/v1 --judge-model qwen --shard 2/8
+  button score runs/big --judge-base-url http://vllm:8000/v1 --judge-model qwen   # joins the 8 shards"""
 
 
 def register(subparsers: Any) -> None:
@@ -111,6 +119,7 @@ def register(subparsers: Any) -> None:
         "--concurrency", type=int, default=4, metavar="N", help="judge calls at once (default 4)"
     )
     add_cost_flags(parser, "judgement")
+    add_shard_flag(parser, "task id and trial, as `button run --shard` divides them")
     add_endpoint_flags(parser, Role.JUDGE)
     parser.set_defaults(handler=score_command)
 
@@ -140,7 +149,7 @@ async def _score(args: argparse.Namespace) -> int:
     from button.records import count_lines
     from harness.judge import judge
     from harness.run_cost import ScoreSpend, cost_file
-    from harness.run_dir import locate_run, tasks_file_of
+    from harness.run_dir import locate_run, shard_scores, tasks_file_of
     from harness.score_report import Report, write_json
     from harness.score_rows import RowSink, Show
     from harness.score_run import TaskSet, score_run
@@ -150,7 +159,8 @@ async def _score(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be at least 1, not {args.concurrency}", where="--concurrency")
     if args.rows is not None and args.rows < 0:
         raise ConfigError(f"must be 0 or more, not {args.rows}", where="--rows")
-    run = locate_run(args.run)
+    shard = parse_shard(args.shard)
+    run = shard_scores(locate_run(args.run), shard)
     tasks_file = tasks_file_of(run, args.tasks)
     tasks = TaskSet(None, {}) if tasks_file is None else TaskSet.load(tasks_file)
     if tasks_file is None:
@@ -202,16 +212,18 @@ async def _score(args: argparse.Namespace) -> int:
                         on_duplicate=duplicate,
                         budget=costs.budget,
                         on_read=costs.read,
+                        shard=shard,
+                        on_passed=advance,
                     )
                 except BudgetReached:
                     ledger = costs.write(
-                        stopped=True
+                        from_files=True
                     )  # the old scores stay; the new verdicts are in the journal
                     if not args.json:
                         print_cost(ledger, str(cost_file(run)))
                     raise
         duplicates.warn(run.trajectories)
-        ledger = costs.write()
+        ledger = costs.write(from_files=not shard.whole)  # a shard's own verdicts are one share
         report = Report(summaries, rows, usage, scored, duplicates.total, planless=tasks_file is None)
         if args.json:
             head = {

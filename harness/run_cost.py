@@ -88,7 +88,9 @@ class RunSpend:
         self.earlier = sum_ledgers(conversations_ledger(run.trajectories), verdicts_ledger(run.scores))
         self.made = Ledger()
         self.models: dict[Role, ModelClient] = {}  # set once the models are open
-        self.spend = Spend(options, self.earlier, self._live)
+        # what is spent beyond the records: this process's clients, or (--workers) the workers'
+        self.live: Callable[[], Ledger] = lambda: live_ledger(self.models, self.made)
+        self.spend = Spend(options, self.earlier, lambda: self.live())
         used = [(role.value, config.model or "", config.base_url or "") for role, config in endpoints.items()]
         options.require_prices(
             [*used, *((line.role, line.model, line.base_url) for line in self.earlier.lines)]
@@ -106,11 +108,14 @@ class RunSpend:
         write_ledger(cost_file(self.run), ledger)
         return ledger
 
-    def _live(self) -> Ledger:
-        live = clients_ledger(self.models)
-        if Role.TOOL not in self.models:  # another MCP server's simulator: known once reported
-            live.lines += [line.model_copy() for line in self.made.lines if line.role == Role.TOOL.value]
-        return live
+
+def live_ledger(models: dict[Role, ModelClient], made: Ledger) -> Ledger:
+    """What a run's ``models`` have used so far, and the tool role's usage in the conversations
+    ``made`` when the tools are another MCP server's (known once a result reports it)."""
+    live = clients_ledger(models)
+    if Role.TOOL not in models:
+        live.lines += [line.model_copy() for line in made.lines if line.role == Role.TOOL.value]
+    return live
 
 
 class ScoreSpend:
@@ -146,10 +151,10 @@ class ScoreSpend:
         if score.judge is not None:
             add_verdict(self.judged, score.judge)
 
-    def write(self, *, stopped: bool = False) -> Ledger:
+    def write(self, *, from_files: bool = False) -> Ledger:
         """The run's ledger, priced and written: the conversations and the new scores' verdicts,
-        or (``stopped``) the old scores' and the journal's."""
-        verdicts = verdicts_ledger(self.run.scores) if stopped else self.judged
+        or (``from_files``: a stopped or sharded scoring) every verdict its files hold."""
+        verdicts = verdicts_ledger(self.run.scores) if from_files else self.judged
         ledger = self.options.prices.priced(sum_ledgers(self.conversations, verdicts))
         write_ledger(cost_file(self.run), ledger)
         return ledger

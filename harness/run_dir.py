@@ -1,7 +1,8 @@
 """A run directory, and the one owner of its layout.
 
 ``manifest.json`` (the config, ``RunManifest``), ``trajectories.jsonl``,
-``scores.jsonl`` and ``cost.json`` (the cost ledger, ``harness.run_cost``).
+``scores.jsonl`` (``scores.shard-I-of-N.jsonl`` from ``button score --shard
+I/N``) and ``cost.json`` (the cost ledger, ``harness.run_cost``).
 The manifest records the task file (path as given, absolute path, SHA-256)
 and every setting that shapes a conversation (endpoints without keys, tool
 source, turn limit, system prompt, tool choice), plus options (tasks,
@@ -24,7 +25,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +37,7 @@ from button.ledger import COST_FILE
 from button.locks import directory_lock
 from button.manifest import Manifest, read_manifest, read_recorded
 from button.records import RecordWriter, iter_lines, write_atomically
+from button.shard import Shard
 from button.taskfile import file_sha256
 from button.trajectory import TrajectoryStatus
 from harness.assistant_protocol import AssistantProtocol
@@ -43,6 +45,7 @@ from harness.assistant_protocol import AssistantProtocol
 MANIFEST = "manifest.json"
 TRAJECTORIES = "trajectories.jsonl"
 SCORES = "scores.jsonl"
+SHARD_SCORES_GLOB = "scores.shard-*-of-*.jsonl"
 
 RunKey = tuple[str, int]  # (task id, trial)
 
@@ -68,6 +71,7 @@ class RunSettings(BaseModel):
     system_prompt: str | None = None
     tool_choice: str | None = None
     assistant_protocol: AssistantProtocol | None = Field(default=None, exclude_if=_none)  # None: native
+    shard: str | None = Field(default=None, exclude_if=_none)  # "I/N" (--shard); None: the whole run
 
 
 class RunOptions(BaseModel):
@@ -77,6 +81,7 @@ class RunOptions(BaseModel):
     trials: int = 1
     concurrency: int = 1
     tool_cache: bool = True
+    workers: int = 1
 
 
 class ImportRecord(BaseModel):
@@ -102,6 +107,7 @@ class RunManifest(Manifest):
     settings: RunSettings | None = Field(default=None, exclude_if=_none)  # None: a run of ``button import``
     options: RunOptions | None = Field(default=None, exclude_if=_none)
     imported: ImportRecord | None = Field(default=None, exclude_if=_none)  # ``button import``'s run
+    merged_from: list[str] | None = Field(default=None, exclude_if=_none)  # ``button merge``'s shards
 
 
 @dataclass
@@ -135,6 +141,13 @@ def locate_run(path: str | Path) -> RunFiles:
         raise RunFileError("no such run directory or trajectories file", where=str(path))
     manifest = trajectories.parent / MANIFEST
     return RunFiles(trajectories, trajectories.parent / SCORES, manifest if manifest.is_file() else None)
+
+
+def shard_scores(run: RunFiles, shard: Shard) -> RunFiles:
+    """The run with its scores going to the file of one score shard (``button score --shard``)."""
+    if shard.whole:
+        return run
+    return replace(run, scores=run.folder / f"scores.shard-{shard.index}-of-{shard.count}.jsonl")
 
 
 @dataclass(frozen=True)

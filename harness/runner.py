@@ -1,10 +1,12 @@
 """Run many conversations: bounded concurrency, resume, progress, summary.
 
-``run_tasks`` works out which (task, trial) pairs the run directory still
-lacks, opens the models and the tool side once, and holds up to
-``concurrency`` conversations at a time. Each finished trajectory is appended
-(and fsynced) at once, so an interrupted run loses only the conversations in
-flight, and a rerun continues where it stopped. Before a conversation starts,
+``run_tasks`` works out which (task, trial) pairs of its shard the run
+directory still lacks and holds them, ``concurrency`` conversations at a time
+(``harness.run_pairs``: in this process, or in ``--workers`` processes,
+``harness.run_workers``). Finished trajectories
+are appended and fsynced as they end (``harness.trajectory_sink``), so an
+interrupted run loses only the conversations in flight, and a rerun continues
+where it stopped. Before a conversation starts,
 the run's spending is checked against its budget (``harness.run_cost``); once
 a cap is reached no new one starts, and the ones running finish. The run's
 cost ledger is written to ``cost.json`` at the end.
@@ -12,10 +14,9 @@ cost ledger is written to ``cost.json`` at the end.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,78 +31,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from button import __version__
-from button.budget import CostOptions
 from button.cost_table import counted
-from button.endpoints import EndpointConfig, Role
-from button.errors import ButtonError, RuntimeFailure, clip
+from button.errors import RuntimeFailure, clip
 from button.ledger import Ledger
-from button.llm import ModelClient, open_models
-from button.prices import PriceBook
-from button.records import RecordWriter
-from button.redact import public_url
-from button.task import Task
-from button.trajectory import EndpointInfo, Trajectory, TrajectoryStatus, Usage
-from harness.assistant_loop import LoopSettings, run_conversation
-from harness.assistant_protocol import AssistantProtocol
-from harness.mcp_tools import ToolConnections, ToolSource
+from button.trajectory import Trajectory, TrajectoryStatus, Usage
 from harness.run_cost import RunSpend
-from harness.run_dir import RunDir, RunManifest, RunOptions, RunSettings, ToolsRecord
-from simulator.user_agent import UserSimulator
-
-# task id, episode id -> where that conversation's tools are
-ToolSourceFor = Callable[[str, str], ToolSource]
-CACHE_FILE = "sim_cache.sqlite"
-
-
-@dataclass
-class RunRequest:
-    """Everything ``button run`` was asked to do."""
-
-    tasks_file: str
-    tasks_sha256: str
-    tasks: list[Task]
-    out: Path
-    endpoints: dict[Role, EndpointConfig]  # assistant, user, and tool when served in-process
-    settings: LoopSettings = field(default_factory=LoopSettings)
-    tool_source: ToolSource | None = None  # None: serve the tasks in-process
-    trials: int = 1
-    concurrency: int = 4
-    force_new: bool = False
-    retry_errors: bool = False
-    tool_cache: bool = True  # keep the in-process tool simulator's results in OUT/sim_cache.sqlite
-    selected: list[str] | None = None  # the --task ids, if any
-    cost: CostOptions = field(default_factory=lambda: CostOptions(PriceBook()))  # prices, budget
-
-    def manifest(self) -> RunManifest:
-        source = self.tool_source
-        return RunManifest(
-            run_id=RunDir(self.out).run_id,
-            created_at=time.time(),
-            button_version=__version__,
-            tasks_file=self.tasks_file,
-            tasks_file_abs=str(Path(self.tasks_file).resolve()),
-            tasks_sha256=self.tasks_sha256,
-            settings=RunSettings(
-                endpoints={role.value: config.public() for role, config in self.endpoints.items()},
-                tools=ToolsRecord(served="in-process")
-                if source is None
-                else ToolsRecord(url=source.url and public_url(source.url), command=source.command),
-                max_turns=self.settings.max_turns,
-                system_prompt=self.settings.system_prompt,
-                tool_choice=self.settings.tool_choice,
-                # only when not the default, so runs made before the flag existed still resume
-                assistant_protocol=None
-                if self.settings.protocol is AssistantProtocol.NATIVE
-                else self.settings.protocol,
-            ),
-            options=RunOptions(  # may change between reruns
-                tasks=self.selected,
-                trials=self.trials,
-                concurrency=self.concurrency,
-                tool_cache=self.tool_cache,
-            ),
-        )
+from harness.run_dir import RunDir
+from harness.run_pairs import run_pairs
+from harness.run_request import RunRequest
+from harness.trajectory_sink import TrajectorySink
 
 
 @dataclass
@@ -133,7 +71,7 @@ class RunResult:
 
 
 async def run_tasks(request: RunRequest, *, console: Console | None = None) -> RunResult:
-    """Make every missing trajectory of the request; return what this call made."""
+    """Make every missing trajectory of the request (of its shard); return what this call made."""
     started = time.monotonic()
     run_dir = RunDir(request.out)
     made: list[Trajectory] = []
@@ -145,29 +83,27 @@ async def run_tasks(request: RunRequest, *, console: Console | None = None) -> R
             (task, trial)
             for task in request.tasks
             for trial in range(request.trials)
-            if (task.id, trial) not in done
+            if (task.id, trial) not in done and request.shard.owns(task.id, trial)
         ]
         costs = RunSpend(request.cost, run_dir.files, request.endpoints)
         if todo and costs.reached() is None:
-            async with (
-                open_models(list(request.endpoints.values())) as models,
-                _tool_side(request, models) as source_for,
-                ToolConnections(request.out / "mcp_server.log") as connections,
-            ):
-                costs.models = models
-                with run_dir.writer() as writer, _progress(console, len(todo)) as progress:
-                    worker = _Worker(
-                        request,
-                        run_dir.run_id,
-                        models,
-                        source_for,
-                        connections,
-                        writer,
-                        progress,
-                        made,
-                        costs,
-                    )
-                    await worker.run_all(todo)
+            with run_dir.writer() as writer, _progress(console, len(todo)) as progress:
+
+                def recorded(trajectory: Trajectory) -> None:
+                    made.append(trajectory)
+                    costs.record(trajectory)
+                    progress.advance(trajectory)
+
+                sink = TrajectorySink(writer, recorded)
+                try:
+                    if request.workers > 1:
+                        from harness.run_workers import run_in_workers
+
+                        await run_in_workers(request, run_dir.run_id, todo, sink, costs)
+                    else:
+                        await run_pairs(request, run_dir.run_id, todo, sink.record, costs)
+                finally:
+                    await sink.aclose()
         ledger = costs.write()
         stopped = costs.spend.stopped and (request.cost.budget.reached(ledger) or costs.spend.stopped)
         return RunResult(
@@ -179,109 +115,6 @@ async def run_tasks(request: RunRequest, *, console: Console | None = None) -> R
             not_started=len(todo) - len(made),
             stopped=stopped,  # said with what the run spent in the end
         )
-
-
-@asynccontextmanager
-async def _tool_side(request: RunRequest, models: dict[Role, ModelClient]) -> AsyncIterator[ToolSourceFor]:
-    """Where each conversation's tools are: the given server, or the tasks served here."""
-    if request.tool_source is not None:
-        source = request.tool_source
-        yield lambda task_id, episode_id: source
-        return
-    from mcp_servers.http_app import serve_http
-    from simulator.sim_cache import SimCache
-
-    cache = await SimCache.open(request.out / CACHE_FILE) if request.tool_cache else None
-    try:
-        async with serve_http(
-            request.tasks, models[Role.TOOL], host="127.0.0.1", port=0, cache=cache
-        ) as running:
-            yield lambda task_id, episode_id: ToolSource(url=running.url_for(task_id))
-    finally:
-        if cache is not None:
-            await cache.aclose()
-
-
-class _Worker:
-    """Holds the conversations of one run, ``concurrency`` at a time."""
-
-    def __init__(
-        self,
-        request: RunRequest,
-        run_id: str,
-        models: dict[Role, ModelClient],
-        source_for: ToolSourceFor,
-        connections: ToolConnections,
-        writer: RecordWriter,
-        progress: _RunProgress,
-        made: list[Trajectory],
-        costs: RunSpend,
-    ) -> None:
-        self.request = request
-        self.run_id = run_id
-        self.models = models
-        self.source_for = source_for
-        self.connections = connections
-        self.writer = writer
-        self.progress = progress
-        self.made = made
-        self.costs = costs
-
-    async def run_all(self, todo: list[tuple[Task, int]]) -> None:
-        queue: asyncio.Queue[tuple[Task, int]] = asyncio.Queue()
-        for item in todo:
-            queue.put_nowait(item)
-        workers = min(self.request.concurrency, len(todo))
-        async with asyncio.TaskGroup() as group:
-            for _ in range(workers):
-                group.create_task(self._drain(queue))
-
-    async def _drain(self, queue: asyncio.Queue[tuple[Task, int]]) -> None:
-        while not queue.empty() and self.costs.reached() is None:
-            task, trial = queue.get_nowait()
-            trajectory = await self.one(task, trial)
-            await self.writer.write(trajectory)
-            self.made.append(trajectory)
-            self.costs.record(trajectory)
-            self.progress.advance(trajectory)
-
-    async def one(self, task: Task, trial: int) -> Trajectory:
-        episode_id = f"{self.run_id}/{Trajectory.make_id(task.id, trial)}"
-        source = self.source_for(task.id, episode_id)
-        endpoints = self._endpoints(source)
-        started = time.time()
-        trajectory: Trajectory | None = None
-        try:
-            async with self.connections.session(source, task.id, episode_id) as tools:
-                trajectory = await run_conversation(
-                    task,
-                    trial,
-                    self.run_id,
-                    assistant=self.models[Role.ASSISTANT],
-                    user=UserSimulator(self.models[Role.USER], task),
-                    tools=tools,
-                    settings=self.request.settings,
-                    endpoints=endpoints,
-                )
-        except ButtonError as error:
-            if trajectory is None:
-                return Trajectory(
-                    id=Trajectory.make_id(task.id, trial),
-                    task_id=task.id,
-                    trial=trial,
-                    run_id=self.run_id,
-                    endpoints=endpoints,
-                    status=TrajectoryStatus.ERROR,
-                    error=str(error),
-                    started_at=started,
-                    ended_at=time.time(),
-                )
-        return trajectory
-
-    def _endpoints(self, source: ToolSource) -> dict[str, EndpointInfo]:
-        found = {role.value: client.info for role, client in self.models.items()}
-        found["mcp"] = EndpointInfo(model="", base_url=public_url(source.describe()))
-        return found
 
 
 class _RunProgress:

@@ -46,10 +46,11 @@ from pydantic import ValidationError
 
 from button.errors import BudgetReached, RunFileError
 from button.records import RecordWriter, atomic_writer, iter_lines, iter_records
+from button.shard import WHOLE, Shard
 from button.task import Task
 from button.taskfile import load_tasks
 from button.trajectory import JudgeVerdict, Score, Trajectory, TrajectoryStatus
-from harness.run_dir import RunFiles
+from harness.run_dir import SCORES, SHARD_SCORES_GLOB, RunFiles
 from harness.scoring.metrics import score_trajectory
 from harness.scoring.verdict import apply_verdict
 
@@ -93,11 +94,21 @@ def partial_path(scores: Path) -> Path:
     return scores.with_name(scores.name + ".partial")
 
 
+def verdict_files(scores: Path) -> list[Path]:
+    """Where a run's verdicts are kept: its ``scores.jsonl`` and every score shard's file
+    (``button score --shard``) beside ``scores``, each with its journal after it."""
+    kept = [scores.with_name(SCORES), *sorted(scores.parent.glob(SHARD_SCORES_GLOB))]
+    if scores not in kept:
+        kept.insert(0, scores)
+    return [path for found in kept for path in (found, partial_path(found))]
+
+
 def earlier_verdicts(scores: Path, model: str | None) -> dict[str, JudgeVerdict]:
-    """Trajectory id -> a verdict of judge ``model`` (None: of any judge) from an earlier or
-    interrupted scoring (the journal's, the newer, wins)."""
+    """Trajectory id -> a verdict of judge ``model`` (None: of any judge) from an earlier,
+    interrupted or sharded scoring of the run (``verdict_files``; a journal's, the newer,
+    wins over its file's)."""
     verdicts: dict[str, JudgeVerdict] = {}
-    for path in (scores, partial_path(scores)):
+    for path in verdict_files(scores):
         if not path.exists():
             continue
         for _, value, _problem in iter_lines(path):
@@ -131,14 +142,18 @@ async def score_run(
     on_duplicate: Callable[[Duplicate], None] | None = None,
     budget: Callable[[], str | None] | None = None,
     on_read: Callable[[Trajectory], None] | None = None,
+    shard: Shard = WHOLE,
+    on_passed: Callable[[Trajectory], None] | None = None,
 ) -> int:
-    """Score every trajectory of ``run`` and replace its ``scores.jsonl``; the number scored.
+    """Score every trajectory of ``run`` (of ``shard``) and replace its scores file; the number scored.
 
     ``on_scored`` is called as each score is complete (verdicts finish in any
     order), ``on_written`` with each score and its trajectory's status in file
-    order, ``on_duplicate`` for each line whose trajectory id was seen before.
+    order, ``on_duplicate`` for each line whose trajectory id was seen before,
+    ``on_passed`` for each trajectory left to other shards.
     ``budget`` says which cap is reached (None: none), before each new judgement;
-    ``on_read`` is called with every trajectory line read, repeated ids included.
+    ``on_read`` is called with every trajectory line read, repeated ids and other
+    shards' included.
     """
     reuse = earlier_verdicts(run.scores, judge_model) if judge and judge_model else {}
     journal = partial_path(run.scores)
@@ -147,6 +162,7 @@ async def score_run(
     window: deque[_Pending] = deque()
     first_line: dict[str, int] = {}
     written = 0
+    read_any = False
 
     async def verdict_for(pending: _Pending, trajectory: Trajectory, judge: Judge) -> None:
         nonlocal writer
@@ -190,6 +206,11 @@ async def score_run(
             for line, trajectory in iter_records(run.trajectories, Trajectory):
                 if on_read:
                     on_read(trajectory)
+                read_any = True
+                if not shard.owns(trajectory.task_id, trajectory.trial):
+                    if on_passed:
+                        on_passed(trajectory)
+                    continue
                 if trajectory.id in first_line:
                     if on_duplicate:
                         on_duplicate(Duplicate(line, trajectory.id, first_line[trajectory.id]))
@@ -214,7 +235,7 @@ async def score_run(
                 window.append(pending)
                 await flush(out, window_size(concurrency))
             await flush(out, 0)
-            if not first_line:
+            if not read_any:
                 raise RunFileError("no trajectories yet", where=str(run.trajectories))
     except BudgetReached:
         # what started finishes into the journal; the rest never starts

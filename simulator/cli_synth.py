@@ -9,6 +9,7 @@ from typing import Any
 from button.budget import add_cost_flags, cost_options
 from button.endpoints import Role, add_endpoint_flags
 from button.errors import ConfigError
+from button.shard import add_shard_flag, parse_shard
 
 EPILOG = """\
 examples:
@@ -16,6 +17,7 @@ examples:
   button synth --conversations fixtures/conversations.jsonl --out from_chats.jsonl
   button synth --n-scenarios 20 --out gen.jsonl --strategies sequential --concurrency 8 \\
       --synth-base-url http://localhost:8000/v1 --synth-model qwen2.5-7b-instruct
+  button synth --n-scenarios 8000 --out tasks-3.jsonl --shard 3/16 ...   # then: button merge tasks-*.jsonl --out tasks.jsonl
 
 Work is kept in OUT.work/ (one JSONL file per stage and manifest.json); rerun the
 same command to resume, --force-new to start again. The result loads with
@@ -77,6 +79,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--force-new", action="store_true", help="discard OUT.work/ and start afresh")
     add_cost_flags(parser, "row")
+    add_shard_flag(parser, "scenario")
     add_endpoint_flags(parser, Role.SYNTH)
     parser.set_defaults(handler=synth_command)
 
@@ -120,6 +123,7 @@ async def _synth(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         seed=args.seed,
         force_new=args.force_new,
+        shard=parse_shard(args.shard),
     )
     console = Console(stderr=True, highlight=False)
     result = await synthesize(config, console, cost_options(args))

@@ -6,6 +6,7 @@ every detail it needs (names, dates, amounts) and naming no tool.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
@@ -44,3 +45,13 @@ def flatten(rows: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str,
         for key, data in rows
         for j, text in enumerate(data["tasks"])
     ]
+
+
+_KEY = re.compile(r"sc(\d+)(?:\.a(\d+))?")
+
+
+def key_order(key: str) -> tuple[int, int]:
+    """(scenario number, atomic task number) of a row key such as ``sc3.a1.seq`` (or a task id
+    made from one): the row's place in the whole run, whichever shard made it."""
+    found = _KEY.search(key)
+    return (int(found[1]), int(found[2] or 0)) if found else (-1, -1)

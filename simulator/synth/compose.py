@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from button.task import Strategy
+from simulator.synth.atomic import key_order
 from simulator.synth.context import Dropped, DropReason, SynthContext, text_field
 from simulator.synth.text_rules import (
     MAX_TASK_CHARS,
@@ -37,12 +38,15 @@ SCHEMAS: dict[Strategy, dict[str, Any]] = {
 
 
 def composition_inputs(
-    verified: list[tuple[str, dict[str, Any]]], strategies: list[Strategy], offset: int
+    verified: list[tuple[str, dict[str, Any]]], strategies: list[Strategy], offset: int, per_scenario: int
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Each verified atomic task is composed with one strategy, taken in turn."""
+    """Each verified atomic task is composed with one strategy, taken in turn by the task's
+    place among all atomic tasks (``per_scenario`` to a scenario): a task gets the same
+    strategy whatever was dropped before it, and in whichever shard it is made."""
     inputs = []
-    for index, (key, item) in enumerate(verified):
-        strategy = strategies[(index + offset) % len(strategies)]
+    for key, item in verified:
+        scenario, number = key_order(key)
+        strategy = strategies[(scenario * per_scenario + number + offset) % len(strategies)]
         inputs.append((f"{key}.{SHORT[strategy]}", {**item, "strategy": strategy.value}))
     return inputs
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from pydantic import Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -26,6 +27,7 @@ from button.manifest import Manifest
 from button.prices import PriceBook
 from button.records import write_atomically
 from button.redact import public_url
+from button.shard import WHOLE, Shard
 from button.task import Strategy
 from button.taskfile import file_sha256
 from button.trajectory import Usage
@@ -57,6 +59,7 @@ class SynthManifest(Manifest):
     temperature: float | None
     max_tokens: int | None
     prompts: str  # digest of the synth prompt files
+    shard: str | None = Field(default=None, exclude_if=lambda value: value is None)  # "I/N" (--shard)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class SynthConfig:
     concurrency: int = 4
     seed: int = 0
     force_new: bool = False
+    shard: Shard = WHOLE  # this job's share of the scenarios
 
     @property
     def work_dir(self) -> Path:
@@ -92,6 +96,7 @@ class SynthConfig:
             temperature=self.endpoint.temperature,
             max_tokens=self.endpoint.max_tokens,
             prompts=prompts_digest(),
+            shard=None if self.shard.whole else str(self.shard),
         )
 
 
@@ -111,6 +116,7 @@ async def synthesize(config: SynthConfig, console: Console, cost: CostOptions | 
         first = conversations.conversation_inputs(conversations.read_conversations(config.conversations_file))
     else:
         first = scenarios.generation_inputs(config.n_scenarios, config.seed)
+    first = [(key, item) for key, item in first if config.shard.owns(key)]
     cost = cost or CostOptions(PriceBook())
     endpoint = config.endpoint
     cost.require_prices([(endpoint.role.value, endpoint.model or "", endpoint.base_url or "")])
@@ -201,7 +207,7 @@ async def _stages(
             partial(compose.compose, ctx),
             postcheck=compose.composed_duplicates(),
         ),
-        compose.composition_inputs(verified, list(config.strategies), config.seed),
+        compose.composition_inputs(verified, list(config.strategies), config.seed, k),
     )
     instructed = await runner.run(
         Stage(

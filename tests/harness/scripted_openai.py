@@ -11,6 +11,7 @@ tokens, a third of those as cached, 7 completion tokens), kept in ``usage``.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import socket
@@ -73,10 +74,18 @@ def tool_results(body: dict[str, Any]) -> list[str]:
 class ScriptedOpenAI:
     """``with ScriptedOpenAI(responder) as server: server.base_url``."""
 
-    def __init__(self, responder: Responder, *, latency_s: float = 0.0, model: str = "scripted") -> None:
+    def __init__(
+        self,
+        responder: Responder,
+        *,
+        latency_s: float = 0.0,
+        model: str = "scripted",
+        stable_ids: bool = False,
+    ) -> None:
         self.responder = responder
         self.latency_s = latency_s
         self.model = model
+        self.stable_ids = stable_ids  # tool-call ids from the request, not the order requests came in
         self.requests: list[dict[str, Any]] = []
         self.usage: list[dict[str, Any]] = []  # the usage reported in each answer
         self._lock = threading.Lock()
@@ -121,8 +130,13 @@ class ScriptedOpenAI:
             }
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.tool_calls:
+            stem = hashlib.sha256(json.dumps(body["messages"]).encode()).hexdigest()[:12]
             message["tool_calls"] = [
-                {"id": f"call_{number}_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+                {
+                    "id": f"call_{stem if self.stable_ids else number}_{i}",
+                    "type": "function",
+                    "function": {"name": n, "arguments": a},
+                }
                 for i, (n, a) in enumerate(reply.tool_calls)
             ]
         prompt_tokens = sum(len(str(m.get("content") or "")) for m in body["messages"]) // 4

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,6 @@ from button.ledger import read_ledger
 from tests.simulator.test_synth_scripted import ScriptedModel, synth_args
 
 TOKENS_PER_REQUEST = 20
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedModel]:
-    model = ScriptedModel()
-    yield model
-    model.close()
 
 
 def test_a_token_cap_stops_new_rows_and_a_higher_cap_finishes_the_same_tasks(

@@ -15,12 +15,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from button.cli import main
 from button.taskfile import load_tasks
@@ -57,10 +54,7 @@ COMPOSE = {
         "final_task": "Book a viewing of the cheaper of the two apartments on 2026-12-01.",
     },
     "Millers Ltd": {"next_task": "Order that flour for delivery to the bakery on 2026-12-10."},
-    "Hale Mills": {
-        "parallel_task": "Get the delivery dates of Millers Ltd in Leeds for this week.",
-        "final_task": "Tell me which supplier delivers first.",
-    },
+    "Hale Mills": {"next_task": "Tell me which supplier delivers first."},  # sequential: the 9th atomic task
 }
 
 
@@ -180,13 +174,6 @@ class ScriptedModel:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedModel]:
-    model = ScriptedModel()
-    yield model
-    model.close()
 
 
 def synth_args(tmp_path: Path, url: str, out: str = "tasks.jsonl") -> list[str]:
