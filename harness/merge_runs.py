@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from button.errors import ConfigError, RunFileError
+from button.errors import ButtonError, ConfigError, RunFileError
 from button.ledger import COST_FILE, Ledger, read_ledger, sum_ledgers, write_ledger
-from button.locks import directory_lock
+from button.locks import LOCK_FILE, directory_lock
 from button.manifest import read_manifest, read_recorded
 from button.prices import PriceBook
 from button.records import atomic_writer, iter_lines
@@ -85,19 +85,27 @@ def merge_runs(folders: list[Path], out: Path, tasks_override: str | None = None
     expected = [(task.id, trial) for task in tasks for trial in range(first.options.trials)]
     result = MergeResult(out, expected=len(expected))
     run_id = RunDir(out).run_id
-    with directory_lock(out, "button merge"):
-        if (out / MANIFEST).exists() or (out / TRAJECTORIES).exists():
-            raise ConfigError("already holds a run: merge into a new directory", where=str(out))
-        taken = _write_merged(shards, out, run_id, set(expected), result)
-        write_ledger(out / COST_FILE, _shards_ledger(shards))
-        merged = _unsharded(first.manifest).model_copy(
-            update={
-                "run_id": run_id,
-                "created_at": min((s.manifest.created_at or 0.0) for s in shards),
-                "merged_from": [str(s.folder) for s in shards],
-            }
-        )
-        merged.write(out / MANIFEST)
+    made_out = not out.exists()
+    try:
+        with directory_lock(out, "button merge"):
+            if (out / MANIFEST).exists() or (out / TRAJECTORIES).exists():
+                raise ConfigError("already holds a run: merge into a new directory", where=str(out))
+            taken = _write_merged(shards, out, run_id, set(expected), result)
+            write_ledger(out / COST_FILE, _shards_ledger(shards))
+            merged = _unsharded(first.manifest).model_copy(
+                update={
+                    "run_id": run_id,
+                    "created_at": min((s.manifest.created_at or 0.0) for s in shards),
+                    "merged_from": [str(s.folder) for s in shards],
+                }
+            )
+            merged.write(out / MANIFEST)
+    except ButtonError:
+        if made_out:  # a refused merge leaves nothing behind: the directory the lock made goes
+            (out / LOCK_FILE).unlink(missing_ok=True)
+            with suppress(OSError):
+                out.rmdir()
+        raise
     result.taken = len(taken)
     result.missing = [key for key in expected if key not in taken]
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -214,6 +215,20 @@ def test_a_merge_of_different_shards_is_refused_and_names_the_difference(
                 == f"error: {tmp_path / name}: not a shard of the same run as {tmp_path / 'first'} {why[name]}"
             )
         assert not (tmp_path / f"m-{name}" / "trajectories.jsonl").exists()
+
+    # a directory whose trajectories are not its shard's: refused, and no merged directory is left
+    mislabelled = tmp_path / "mislabelled"
+    shutil.copytree(tmp_path / "first", mislabelled)
+    manifest = json.loads((mislabelled / "manifest.json").read_text())
+    manifest["settings"]["shard"] = "1/2"
+    (mislabelled / "manifest.json").write_text(json.dumps(manifest))
+    with ScriptedOpenAI(responder) as server:
+        refused = button(
+            server, "merge", tmp_path / "again", mislabelled, "--out", tmp_path / "m-mislabelled"
+        )
+    (line,) = refused.stderr.splitlines()
+    assert refused.returncode == 2 and "belongs to another shard than 1/2" in line, refused.stderr
+    assert not (tmp_path / "m-mislabelled").exists()
 
 
 def test_score_shards_join_without_judging_twice(tmp_path: Path, tools_url: str) -> None:
