@@ -160,8 +160,10 @@ class ModelClient:
         try:
             await quick.models.with_raw_response.list()
             return
-        except openai.APITimeoutError:
-            return
+        except openai.APITimeoutError as error:
+            if _lost_connection(error) is None:
+                return  # busy, not broken
+            raise self._model_error(error) from error  # aiohttp's refused connection, as a timeout
         except openai.APIStatusError as error:
             if error.status_code not in {404, 405, 501}:
                 raise self._model_error(error) from error
