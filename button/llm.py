@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import httpx2
@@ -54,8 +55,11 @@ class ModelClient:
         self.base_url = base_url
         self.model = config.model or ""
         self.usage = Usage()
+        # Credentials in the URL are not sent: the key goes in the Authorization header, and
+        # aiohttp refuses a request that has both.
+        parts = urlsplit(base_url)
         self.client = openai.AsyncOpenAI(
-            base_url=base_url,
+            base_url=urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1])),
             api_key=config.api_key(),
             timeout=config.timeout_s,
             max_retries=config.max_retries,
