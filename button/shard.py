@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from button.errors import ConfigError
 
@@ -139,3 +140,23 @@ def add_shard_flag(parser: argparse.ArgumentParser, unit: str) -> None:
         f"job array (SLURM_ARRAY_TASK_ID and _COUNT) or a Kubernetes Indexed Job "
         f"(JOB_COMPLETION_INDEX, with N from auto/N or {COUNT_ENV})",
     )
+
+
+def refuse_mixed(shards: list[tuple[Path, Shard, str | None]], what: str, shard_field: str = "shard") -> None:
+    """Refuse a set of shard outputs, given as (where, its shard, the first setting in which it
+    differs from the first one or None), that are not shards of one ``what`` (a run, a
+    synthesis): a differing setting or shard count, or a shard given twice."""
+    first_folder, first_shard, _ = shards[0]
+    seen: dict[int, Path] = {}
+    for folder, shard, differs in shards:
+        if differs is None and shard.count != first_shard.count:
+            differs = f"{shard_field}: {first_shard} -> {shard} (a different shard count)"
+        if differs is not None:
+            raise ConfigError(
+                f"not a shard of the same {what} as {first_folder} ({differs})", where=str(folder)
+            )
+        if shard.index in seen:
+            raise ConfigError(
+                f"shard {shard} is given twice: {seen[shard.index]} and {folder}", where=str(folder)
+            )
+        seen[shard.index] = folder

@@ -37,7 +37,7 @@ from button.locks import LOCK_FILE, directory_lock
 from button.manifest import read_manifest, read_recorded
 from button.prices import PriceBook
 from button.records import atomic_writer, iter_lines
-from button.shard import WHOLE, Shard, parse_shard
+from button.shard import WHOLE, Shard, parse_shard, refuse_mixed
 from button.taskfile import load_tasks
 from button.trajectory import Score, Trajectory
 from harness.run_cost import conversations_ledger, cost_file, verdicts_ledger
@@ -146,25 +146,15 @@ def _check_same_experiment(shards: list[ShardRun]) -> None:
     task file and the settings as a resume compares them (the shard aside), then the options
     that say which pairs there are (``--task``, ``--trials``), then the shard count."""
     first = shards[0]
-    seen: dict[int, Path] = {}
+    checked: list[tuple[Path, Shard, str | None]] = []
     for shard in shards:
         differs = _unsharded(shard.manifest).changed_from(_unsharded_recorded(first.recorded))
         for option in ("tasks", "trials"):
             before, after = getattr(first.options, option), getattr(shard.options, option)
             if differs is None and before != after:
                 differs = f"options.{option}: {json.dumps(before)} -> {json.dumps(after)}"
-        if differs is None and shard.shard.count != first.shard.count:
-            differs = f"settings.shard: {first.shard} -> {shard.shard} (a different shard count)"
-        if differs is not None:
-            raise ConfigError(
-                f"not a shard of the same run as {first.folder} ({differs})", where=str(shard.folder)
-            )
-        if shard.shard.index in seen:
-            raise ConfigError(
-                f"shard {shard.shard} is given twice: {seen[shard.shard.index]} and {shard.folder}",
-                where=str(shard.folder),
-            )
-        seen[shard.shard.index] = shard.folder
+        checked.append((shard.folder, shard.shard, differs))
+    refuse_mixed(checked, "run", shard_field="settings.shard")
 
 
 def _unsharded(manifest: RunManifest) -> RunManifest:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from button.errors import ConfigError, RunFileError
 from button.manifest import read_recorded
 from button.records import write_atomically
-from button.shard import WHOLE, Shard, parse_shard
+from button.shard import WHOLE, Shard, parse_shard, refuse_mixed
 from simulator.synth.atomic import key_order
 from simulator.synth.pipeline import SynthManifest
 from simulator.synth.text_rules import NearDuplicates
@@ -98,21 +98,11 @@ def _read(path: Path) -> SynthShard:
 
 def _check_same_config(shards: list[SynthShard]) -> None:
     first = shards[0]
-    seen: dict[int, Path] = {}
-    for shard in shards:
-        differs = _unsharded(shard).changed_from(_without_shard(first.manifest))
-        if differs is None and shard.shard.count != first.shard.count:
-            differs = f"shard: {first.shard} -> {shard.shard} (a different shard count)"
-        if differs is not None:
-            raise ConfigError(
-                f"not a shard of the same synthesis as {first.out} ({differs})", where=str(shard.out)
-            )
-        if shard.shard.index in seen:
-            raise ConfigError(
-                f"shard {shard.shard} is given twice: {seen[shard.shard.index]} and {shard.out}",
-                where=str(shard.out),
-            )
-        seen[shard.shard.index] = shard.out
+    checked = [
+        (shard.out, shard.shard, _unsharded(shard).changed_from(_without_shard(first.manifest)))
+        for shard in shards
+    ]
+    refuse_mixed(checked, "synthesis")
 
 
 def _without_shard(recorded: dict[str, Any]) -> dict[str, Any]:
