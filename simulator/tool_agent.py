@@ -2,8 +2,10 @@
 
 A call is answered in four steps (ARCHITECTURE.md, "Where a behaviour lives"):
 
-1. the arguments are validated against the function's ``parameters``; a bad
-   call gets an error naming the field and the rule, never an exception;
+1. the arguments are validated against the function's ``parameters`` and
+   refused when they hold a template slot such as ``<order-id>``
+   (``simulator.placeholders``); a bad call gets an error naming the field
+   and the rule, never an exception;
 2. the context is built: the function, the atomic task it serves
    (``Task.subtask_for``), the task's scenario and instruction, and the
    episode's earlier calls and results, so that ids and prices agree; every
@@ -33,6 +35,7 @@ from button.task import AtomicTask, FunctionSpec, Task
 from button.trajectory import Usage
 from simulator.episodes import HISTORY_SHOWN, Episode, EpisodeStore, Given, ToolCall, clipped, stands_for
 from simulator.episodes import shown as shown_arguments
+from simulator.placeholders import placeholder_in
 from simulator.sim_cache import SimCache, canonical_json, digest
 
 SYSTEM_PROMPT = resources.files("simulator").joinpath("prompts/tool_agent.md").read_text(encoding="utf-8")
@@ -69,10 +72,20 @@ def is_object_schema(schema: dict[str, Any]) -> bool:
 
 
 def argument_error(spec: FunctionSpec, arguments: dict[str, Any]) -> str | None:
-    """Why ``arguments`` do not fit the function's ``parameters`` (first problem), or None."""
+    """Why ``arguments`` do not fit the function's ``parameters`` (first problem), or None.
+
+    A template slot such as ``<order-id>`` is refused too (``simulator.placeholders``).
+    """
     error = first_error(spec.function.parameters, arguments)
     if error is None:
-        return None
+        slot = placeholder_in(arguments)
+        if slot is None:
+            return None
+        error = (
+            slot[0],
+            f"{clipped(slot[1], 200)!r} is a placeholder, not a value: get the value first"
+            " (call the function that returns it, or ask the user), then call again",
+        )
     where, message = error
     return f"invalid arguments for {spec.name}: " + (
         f"{clipped(where, 200)!r}: {message}" if where else message

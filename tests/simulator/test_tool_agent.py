@@ -74,6 +74,22 @@ async def test_bad_arguments_name_the_field_and_rule_without_a_model_call(
     assert scripted.requests == []
 
 
+async def test_a_placeholder_argument_is_refused_without_a_model_call(
+    finance: Task, scripted: ScriptedOpenAI
+) -> None:
+    """``{"ticker": "<TICKER>"}`` fits the schema's type; it is still no value."""
+    finance = finance.model_copy(deep=True)
+    finance.function("get_share_price").function.parameters["properties"]["ticker"].pop("pattern")  # type: ignore[union-attr]
+    simulator = ToolSimulator(finance, client_for(scripted))
+    result = await simulator.call("get_share_price", {"ticker": "<TICKER>"}, episode_id="e")
+    assert result.error == (
+        "invalid arguments for get_share_price: 'ticker': '<TICKER>' is a placeholder, not a value:"
+        " get the value first (call the function that returns it, or ask the user), then call again"
+    )
+    assert scripted.requests == []
+    assert simulator.episode("e").history() == []
+
+
 async def test_context_holds_scenario_step_and_earlier_results(
     finance: Task, scripted: ScriptedOpenAI
 ) -> None:
