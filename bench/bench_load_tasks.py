@@ -20,7 +20,7 @@ from pathlib import Path
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "tasks.jsonl"
 CHILD = """
 import resource, sys, time
-from button.taskfile import load_tasks
+from button.validation.taskfile import load_tasks
 started = time.perf_counter()
 tasks = load_tasks(sys.argv[1])
 print(len(tasks), time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -82,7 +82,7 @@ def one(kind: str, path: Path) -> float:
         tracemalloc.start()
         asyncio.run(first_screen(path))
         return tracemalloc.get_traced_memory()[1] / 2**20
-    from tui.run import open_run
+    from tui.open_run import open_run
 
     index = open_run(path).index
     start = time.perf_counter()

@@ -36,14 +36,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from button.embedded.server import EmbeddedServer, free_port
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
-from button.taskfile import file_sha256, load_tasks
-from harness.assistant_loop import LoopSettings
-from harness.mcp_tools import ToolSource
-from harness.run_request import RunRequest
-from harness.runner import run_tasks
+from button.embedded.model_server import EmbeddedServer, free_port
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.validation.taskfile import file_sha256, load_tasks
+from harness.run.conversation import LoopSettings
+from harness.run.driver import run_tasks
+from harness.run.mcp_tools import ToolSource
+from harness.run.request import RunRequest
 from tests.harness.scripted_openai import (
     Reply,
     ScriptedOpenAI,

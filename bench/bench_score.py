@@ -43,14 +43,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from button.records import read_records  # noqa: E402
-from button.task import Task  # noqa: E402
-from button.trajectory import Trajectory, TrajectoryStatus  # noqa: E402
-from harness.run_dir import locate_run  # noqa: E402
-from harness.score_run import TaskSet, score_run  # noqa: E402
-from harness.scoring import matching  # noqa: E402
-from harness.scoring.calls import actual_calls  # noqa: E402
-from harness.scoring.metrics import score_trajectory  # noqa: E402
+from button.data_model.task import Task  # noqa: E402
+from button.data_model.trajectory import Trajectory, TrajectoryStatus  # noqa: E402
+from button.storage.records import read_records  # noqa: E402
+from harness.run.run_dir import locate_run  # noqa: E402
+from harness.score import matching  # noqa: E402
+from harness.score.calls import actual_calls  # noqa: E402
+from harness.score.metrics import score_trajectory  # noqa: E402
+from harness.score.score_run import TaskSet, score_run  # noqa: E402
 
 FIXTURE = REPO / "fixtures" / "scoring"
 
@@ -126,7 +126,7 @@ def make_scaled_run(folder: Path, lines: int, trials: int) -> tuple[Path, int]:
 
 CHILD = """
 import resource, sys, time
-from button.cli import main
+from button.cli.main import main
 start = time.perf_counter()
 code = main(sys.argv[1:])
 elapsed = time.perf_counter() - start

@@ -25,7 +25,7 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 
-from button.embedded.server import EmbeddedServer, free_port
+from button.embedded.model_server import EmbeddedServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 TASKS = REPO / "fixtures" / "tasks.jsonl"
@@ -86,7 +86,7 @@ async def main(count: int) -> None:
     bare.write_text(BARE_SERVER)
     async with EmbeddedServer() as model:
         env = {**os.environ, "BUTTON_TOOL_BASE_URL": model.base_url, "BUTTON_TOOL_MODEL": model.model.name}
-        serve = [sys.executable, "-m", "button.cli", "serve", str(TASKS), "--task", TASK]
+        serve = [sys.executable, "-m", "button.cli.main", "serve", str(TASKS), "--task", TASK]
         results: dict[str, tuple[list[float], list[float]]] = {}
         stdio_cache = ["--cache", str(workdir / "stdio.sqlite")]
         async with Client(StdioTransport(sys.executable, [*serve[1:], *stdio_cache], env=env)) as client:

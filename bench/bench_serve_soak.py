@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from fastmcp import Client
 
-from button.embedded.server import free_port
+from button.embedded.model_server import free_port
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, say
 
 TASKS_FILE = REPO / "fixtures" / "tasks.jsonl"
@@ -108,7 +108,7 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as folder, ScriptedOpenAI(hotel) as model:
         env = {**os.environ, **model.env("tool"), "PYTHONPATH": str(REPO)}
-        command = [sys.executable, "-m", "button.cli", "serve", str(TASKS_FILE), "--transport", "http"]
+        command = [sys.executable, "-m", "button.cli.main", "serve", str(TASKS_FILE), "--transport", "http"]
         command += ["--port", str(port), "--cache", str(Path(folder) / "cache.sqlite")]
         server = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for the annotation only: the error tree imports nothing of ours at run time
-    from button.trajectory import Usage
+    from button.data_model.trajectory import Usage
 
 
 class ButtonError(Exception):
@@ -78,7 +78,7 @@ class ModelError(RuntimeFailure):
 class StructuredOutputError(ModelError):
     """A model returned output that is not the JSON value asked for."""
 
-    usage: Usage | None = None  # what its failed tries cost (set by button.structured)
+    usage: Usage | None = None  # what its failed tries cost (set by button.llm.structured)
 
 
 class ToolServerError(RuntimeFailure):

@@ -64,11 +64,11 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from button.data_model.task import Task
 from button.errors import ConfigError, ToolServerError
-from button.llm import ModelClient
-from button.task import Task
+from button.llm.client import ModelClient
 from mcp_servers.repeated_keys import mark
-from mcp_servers.server import build_server
+from mcp_servers.task_server import build_server
 from mcp_servers.tools import EPISODE_SCOPE_KEY
 from simulator.episodes import EpisodeStore
 from simulator.sim_cache import SimCache

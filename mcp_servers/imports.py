@@ -22,9 +22,9 @@ from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 from mcp.types import Tool
 from pydantic import ValidationError
 
+from button.data_model.task import FunctionSpec, Strategy, Task
 from button.errors import InputError, TaskFileError, ToolServerError
-from button.task import FunctionSpec, Strategy, Task
-from button.task_rules import check_task, json_path
+from button.validation.task_rules import check_task, json_path
 
 MCP_METADATA = "mcp"  # task.metadata key: what a twin keeps of the original (mcp_servers.tools reads it)
 

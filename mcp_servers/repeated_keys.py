@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from button import json_keys
+from button.validation import json_keys
 
 MARK = "button/repeated_key"  # in a marked call's _meta: what was repeated, as a sentence
 

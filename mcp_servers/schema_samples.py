@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from button.schemas import first_error
+from button.validation.schemas import first_error
 
 SearchStrategy = st.SearchStrategy[Any]
 ALPHABET = "abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789"

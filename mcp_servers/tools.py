@@ -7,7 +7,7 @@ simulation or an unknown tool is an MCP tool error (``isError``), never a
 crash.
 
 Every result (errors too) carries what the call cost in ``_meta``
-(``button.tool_meta.ToolResultMeta``)::
+(``button.data_model.tool_meta.ToolResultMeta``)::
 
     {"button": {"episode_id": "ep-1", "cache_hit": false, "model": "smollm2-135m-instruct",
                 "usage": {"prompt_tokens": 412, "completion_tokens": 37, "requests": 1}}}
@@ -42,9 +42,9 @@ from fastmcp.tools.base import RawStructuredToolResult, Tool, ToolResult
 from mcp.types import ContentBlock, TextContent
 from pydantic import ConfigDict, Field
 
+from button.data_model.task import FunctionSpec
+from button.data_model.tool_meta import ToolResultMeta
 from button.errors import clip
-from button.task import FunctionSpec
-from button.tool_meta import ToolResultMeta
 from mcp_servers.repeated_keys import MARK
 from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
 

@@ -23,12 +23,12 @@ from typing import Any
 from fastmcp import Client
 from mcp import types as mcp_types
 
+from button.data_model.task import Task
 from button.errors import ToolServerError
-from button.llm import ModelClient
-from button.task import Task
+from button.llm.client import ModelClient
 from mcp_servers.imports import original_transport
 from mcp_servers.schema_samples import samples
-from mcp_servers.server import build_server
+from mcp_servers.task_server import build_server
 from simulator.tool_agent import ToolSimulator
 
 SCHEMA_FIELDS = ("input_schema", "output_schema", "title", "description", "annotations")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from button.trajectory import Usage
+from button.data_model.trajectory import Usage
 from simulator.sim_cache import canonical_json
 
 ARGUMENTS_KEPT = 1500  # characters of a call's arguments JSON kept as they are

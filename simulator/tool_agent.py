@@ -28,11 +28,11 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from button.data_model.task import AtomicTask, FunctionSpec, Task
+from button.data_model.trajectory import Usage
 from button.errors import ModelError, StructuredOutputError
-from button.llm import ModelClient
-from button.schemas import first_error
-from button.task import AtomicTask, FunctionSpec, Task
-from button.trajectory import Usage
+from button.llm.client import ModelClient
+from button.validation.schemas import first_error
 from simulator.episodes import HISTORY_SHOWN, Episode, EpisodeStore, Given, ToolCall, clipped, stands_for
 from simulator.episodes import shown as shown_arguments
 from simulator.placeholders import placeholder_in

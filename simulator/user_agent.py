@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from button.data_model.task import Task, argument_source
+from button.data_model.trajectory import Usage
 from button.errors import StructuredOutputError
-from button.llm import ModelClient
-from button.task import Task, argument_source
-from button.trajectory import Usage
+from button.llm.client import ModelClient
 
 PROMPT_PATH = Path(__file__).parent / "prompts" / "user_agent.md"
 

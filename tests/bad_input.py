@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from button.cli import main
-from button.locks import LOCK_FILE
+from button.cli.main import main
+from button.storage.locks import LOCK_FILE
 
 PROGRESS = ("conversations ", "scoring ", "exporting ")  # bars drawn once when stderr is no terminal
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from button.embedded.server import EmbeddedServer
+from button.embedded.model_server import EmbeddedServer
 
 TINY_MODEL = "smollm2-135m"
 QUALITY_MODEL = "qwen2.5-coder-1.5b"
 os.environ["BUTTON_EMBEDDED"] = TINY_MODEL
 
-from button.endpoints import Role  # noqa: E402  (after the environment it reads)
+from button.llm.endpoints import Role  # noqa: E402  (after the environment it reads)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -51,7 +51,7 @@ async def embedded_base_url() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def quality_base_url() -> Iterator[str]:
     """The default 1.5B model, served by ``button model serve`` as a user would run it."""
-    command = [sys.executable, "-m", "button.cli", "model", "serve", "--embedded", QUALITY_MODEL]
+    command = [sys.executable, "-m", "button.cli.main", "model", "serve", "--embedded", QUALITY_MODEL]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

@@ -9,7 +9,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widgets import HelpPanel
 
-from tui.run import Run, open_run
+from tui.open_run import Run, open_run
 from tui.screens.list_screen import ListScreen
 
 

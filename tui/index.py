@@ -18,9 +18,9 @@ from typing import BinaryIO, Final, Literal
 
 from pydantic import ValidationError
 
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.errors import RunFileError
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness.scoring.calls import message_text
+from harness.score.calls import message_text
 
 CHUNK = 1 << 20
 CORRUPT: Final = "corrupt"  # the status of a row whose line is not a trajectory

@@ -19,8 +19,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from button.trajectory import MessageMeta, Trajectory, TrajectoryStatus
-from tui.calls import ShownCall, shown_calls
+from button.data_model.trajectory import MessageMeta, Trajectory, TrajectoryStatus
+from tui.shown_calls import ShownCall, shown_calls
 
 ROLE_STYLE = {"system": "bright_black", "user": "blue", "assistant": "green", "tool": "yellow"}
 ERROR_STYLE = "bold red"

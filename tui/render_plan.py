@@ -9,11 +9,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from button.task import FromRef, Task, argument_source
-from button.trajectory import Score
-from tui.calls import ShownCall
-from tui.plan import PlanMatch, PlanMatching
+from button.data_model.task import FromRef, Task, argument_source
+from button.data_model.trajectory import Score
+from tui.plan_pairs import PlanMatch, PlanMatching
 from tui.render import pretty_json
+from tui.shown_calls import ShownCall
 
 
 def render_plan(task: Task | None, matching: PlanMatching | None, shown: int) -> RenderableType:

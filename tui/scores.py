@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from button.trajectory import Score
+from button.data_model.trajectory import Score
 
 
 class ScoreIndex:

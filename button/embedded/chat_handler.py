@@ -41,7 +41,7 @@ from llama_cpp import llama_grammar
 
 from button.embedded.chat_template import render_prompt
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
-from button.structured import without_patterns
+from button.llm.structured import without_patterns
 
 NATIVE_TOOLS_FORMAT = "button-native-tools"
 SAMPLING = (

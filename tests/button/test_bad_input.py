@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from button.errors import RunFileError
-from harness.run_dir import RunDir
+from harness.run.run_dir import RunDir
 from tests.bad_input import assert_one_error_line
 from tests.conftest import FIXTURES, TASKS_FILE
 
@@ -122,7 +122,7 @@ def test_bad_input_is_one_error_line_with_exit_code_2_and_nothing_written(
 
 def test_a_byte_order_mark_is_not_content(tmp_path: Path) -> None:
     """A task file saved by an editor that writes a BOM loads as the same tasks."""
-    from button.taskfile import load_tasks
+    from button.validation.taskfile import load_tasks
 
     marked = tmp_path / "bom.jsonl"
     marked.write_bytes(b"\xef\xbb\xbf" + TASKS_FILE.read_bytes())

@@ -14,12 +14,12 @@ import time
 import pytest
 from jsonschema import Draft202012Validator
 
-from button.cli_model import CHECK_SCHEMA, CHECK_TOOL
-from button.embedded.server import EmbeddedServer
-from button.endpoints import EndpointConfig, Role
+from button.cli.model_command import CHECK_SCHEMA, CHECK_TOOL
+from button.embedded.model_server import EmbeddedServer
 from button.errors import EmbeddedModelError
-from button.llm import ModelClient, open_models
-from button.structured import JSON_SCHEMA, StructuredOutput
+from button.llm.client import ModelClient, open_models
+from button.llm.endpoints import EndpointConfig, Role
+from button.llm.structured import JSON_SCHEMA, StructuredOutput
 from tests.conftest import TINY_MODEL
 
 pytestmark = pytest.mark.model
@@ -65,7 +65,7 @@ async def test_structured_output_validates_and_json_schema_is_taken(embedded_bas
 
 
 def test_two_commands_started_at_once_each_get_their_own_server() -> None:
-    command = [sys.executable, "-m", "button.cli", "model", "check"]
+    command = [sys.executable, "-m", "button.cli.main", "model", "check"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUTTON_")}
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -82,7 +82,7 @@ def test_a_server_that_cannot_start_is_a_one_line_error_naming_its_log() -> None
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "button.cli", "model", "serve", "--port", str(port)],
+            [sys.executable, "-m", "button.cli.main", "model", "serve", "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=300,
@@ -159,7 +159,7 @@ async def test_a_clean_stop_removes_the_log() -> None:
 
 def test_model_serve_exits_when_its_server_dies() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "button.cli", "model", "serve"],
+        [sys.executable, "-m", "button.cli.main", "model", "serve"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -7,7 +7,7 @@ import asyncio
 import subprocess
 import sys
 
-from button.embedded.server import EmbeddedServer
+from button.embedded.model_server import EmbeddedServer
 from tests.conftest import ticks_while
 
 SLOW_TO_EXIT = """\

@@ -8,9 +8,9 @@ import socket
 
 import pytest
 
-from button.endpoints import EndpointConfig, Role, add_endpoint_flags, endpoint_from_args
 from button.errors import ConfigError, ModelError
-from button.llm import ModelClient
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role, add_endpoint_flags, endpoint_from_args
 from tests.conftest import TINY_MODEL
 
 

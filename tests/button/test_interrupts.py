@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 from fastmcp import Client
 
-from button.embedded.server import free_port
-from button.records import read_records
-from button.trajectory import Trajectory, TrajectoryStatus
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.embedded.model_server import free_port
+from button.storage.records import read_records
 from tests.conftest import FIXTURES, TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,

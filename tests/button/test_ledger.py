@@ -8,10 +8,10 @@ import pytest
 from genai_prices import Usage as GenaiUsage
 from genai_prices import calc_price
 
+from button.cost.ledger import Ledger, read_ledger, sum_ledgers, write_ledger
+from button.cost.prices import ModelPrice, PriceBook
+from button.data_model.trajectory import Usage
 from button.errors import RunFileError
-from button.ledger import Ledger, read_ledger, sum_ledgers, write_ledger
-from button.prices import ModelPrice, PriceBook
-from button.trajectory import Usage
 
 OPENAI = "https://api.openai.com/v1"
 

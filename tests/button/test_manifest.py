@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.endpoints import EndpointConfig, Role
+from button.cli.main import main
+from button.data_model.task import Strategy
 from button.errors import RunFileError
-from button.manifest import read_manifest
-from button.task import Strategy
-from harness.run_dir import RunDir, RunManifest, RunOptions, RunSettings
-from simulator.synth.pipeline import SynthConfig
+from button.llm.endpoints import EndpointConfig, Role
+from button.storage.manifest import read_manifest
+from harness.run.run_dir import RunDir, RunManifest, RunOptions, RunSettings
+from simulator.synthesis.pipeline import SynthConfig
 from tests.conftest import FIXTURES
 
 

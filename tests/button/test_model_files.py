@@ -153,7 +153,7 @@ def test_choosing_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_model_list_says_where_each_file_would_come_from(tmp_path: Path) -> None:
     env = {"BUTTON_MODELS_DIR": str(tmp_path), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}
     listing = subprocess.run(
-        [sys.executable, "-m", "button.cli", "model", "list"],
+        [sys.executable, "-m", "button.cli.main", "model", "list"],
         capture_output=True,
         text=True,
         env=env,

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from button.plan_expr import ExpressionError, evaluate, field_uses
-from button.plan_refs import ChoiceFrom, Computed, FromAll, ReferenceFormError, parse_argument
-from button.task import Task
-from button.task_rules import check_task
+from button.data_model.plan_expr import ExpressionError, evaluate, field_uses
+from button.data_model.plan_refs import ChoiceFrom, Computed, FromAll, ReferenceFormError, parse_argument
+from button.data_model.task import Task
+from button.validation.task_rules import check_task
 
 RESULT = {"type": "object", "properties": {"price": {"type": "number"}, "city": {"type": "string"}}}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from button.data_model.trajectory import Score
 from button.errors import RunFileError
-from button.records import RecordWriter, iter_lines, read_records
-from button.trajectory import Score
+from button.storage.records import RecordWriter, iter_lines, read_records
 from tests.conftest import ticks_while
 
 

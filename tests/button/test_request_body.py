@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
 from tests.harness.scripted_openai import ScriptedOpenAI, call
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
+from button.cli.main import main
 from button.errors import TaskFileError
-from button.schemas import all_errors, first_error, schema_problem
-from button.taskfile import load_tasks
+from button.validation.schemas import all_errors, first_error, schema_problem
+from button.validation.taskfile import load_tasks
 from tests.conftest import TASKS_FILE
 
 SECRET = "top-secret-file-content-4242"

@@ -78,7 +78,17 @@ def test_bad_shards_are_one_line_errors(text: str, env: dict[str, str], message:
 def test_auto_without_a_scheduler_is_one_line_on_the_command_line() -> None:
     env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-m", "button.cli", "run", str(TASKS_FILE), "--out", "unused", "--shard", "auto"],
+        [
+            sys.executable,
+            "-m",
+            "button.cli.main",
+            "run",
+            str(TASKS_FILE),
+            "--out",
+            "unused",
+            "--shard",
+            "auto",
+        ],
         capture_output=True,
         text=True,
         env=env,

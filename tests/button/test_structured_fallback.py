@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
-from button.structured import JSON_OBJECT_SCHEMA, StructuredOutput
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.llm.structured import JSON_OBJECT_SCHEMA, StructuredOutput
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from button.data_model.task import Strategy
 from button.errors import TaskFileError
-from button.task import Strategy
-from button.task_rules import check_task
-from button.taskfile import load_tasks, read_task_file
+from button.validation.task_rules import check_task
+from button.validation.taskfile import load_tasks, read_task_file
 from tests.conftest import FIXTURES, TASKS_FILE
 
 FINANCE = "finance.two_share_prices_then_split"
@@ -132,7 +132,7 @@ def test_subtask_for_follows_the_links_whatever_the_order_of_subtasks() -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "button.cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "button.cli.main", *args], capture_output=True, text=True, timeout=60
     )
 
 

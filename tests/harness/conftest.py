@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from button.embedded.server import free_port
+from button.embedded.model_server import free_port
 
 TOOLS_SERVER = Path(__file__).with_name("tools_server.py")
 TOOLS_COMMAND = f"{sys.executable} {TOOLS_SERVER}"

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.records import read_records
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness import export_button
-from harness.assistant_loop import LoopSettings
-from harness.assistant_protocol import AssistantProtocol
-from harness.conversation import conversation_of
-from harness.scoring.metrics import score_trajectory
+from button.cli.main import main
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from harness.export import button_format
+from harness.export.clean_conversation import conversation_of
+from harness.run.assistant_protocol import AssistantProtocol
+from harness.run.conversation import LoopSettings
+from harness.score.metrics import score_trajectory
 from tests.conftest import TASKS_FILE
 from tests.harness.conftest import TOOLS_COMMAND
 from tests.harness.scripted_openai import (
@@ -91,8 +91,8 @@ async def test_calls_and_final_in_text_run_as_tool_calls_and_are_recorded_in_ope
     ]
     assert results[0]["results"]["sum"] == 3 and results[1]["results"]["city"] == "Lisbon"
     # what the model saw last is the BUTTON export of the recorded trajectory, up to its final answer
-    exported = export_button.encode(conversation_of(trajectory.messages), trajectory.tools)
-    assert not export_button.check(exported)
+    exported = button_format.encode(conversation_of(trajectory.messages), trajectory.tools)
+    assert not button_format.check(exported)
     assert requests[-1]["messages"] == exported["messages"][:-1]
     assert exported["messages"][-1]["content"] == trajectory.meta[6].raw
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
+from button.cli.main import main
 from tests.bad_input import assert_one_error_line
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, is_user_request, opening, say, user_turn

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from button.cli import build_parser
+from button.cli.main import build_parser
 from button.shard import Shard, parse_shard
 from tests.conftest import REPO
 

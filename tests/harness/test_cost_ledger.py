@@ -3,7 +3,7 @@
 Every role is its own scripted OpenAI-compatible HTTP server (so what each
 role's endpoint reported is known exactly), the tasks are served in-process
 (the tool simulator's usage comes back in each MCP result's ``_meta``), and
-the commands run through ``button.cli.main`` as a user runs them.
+the commands run through ``button.cli.main.main`` as a user runs them.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.ledger import Ledger, read_ledger
-from button.records import read_records
-from button.taskfile import load_tasks
-from button.trajectory import Score, Trajectory, TrajectoryStatus
+from button.cli.main import main
+from button.cost.ledger import Ledger, read_ledger
+from button.data_model.trajectory import Score, Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,

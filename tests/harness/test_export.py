@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.records import read_records
-from button.trajectory import Score, Trajectory
-from harness import export_button, export_openai, export_sharegpt
-from harness.conversation import calls_and_results, conversation_of
-from harness.export_format import ExportFormat
-from harness.export_run import FORMATS
+from button.cli.main import main
+from button.data_model.trajectory import Score, Trajectory
+from button.storage.records import read_records
+from harness.export import button_format, openai_format, sharegpt_format
+from harness.export.clean_conversation import calls_and_results, conversation_of
+from harness.export.export_run import FORMATS
+from harness.export.format_protocol import ExportFormat
 from tests.conftest import FIXTURES
 
 SCORING = FIXTURES / "scoring"
@@ -80,7 +80,7 @@ def test_round_trip(form: str, run: Path, tmp_path: Path, capsys: pytest.Capture
         assert calls_and_results(FORMATS[form].decode(record)) == calls_and_results(turns)
         replies = [t.text for t in turns if t.role == "assistant" and not t.calls]
         if form == "button":  # the record ends at the final answer
-            final = export_button.final_turn(turns)
+            final = button_format.final_turn(turns)
             assert final is not None
             replies = [t.text for t in turns[: final + 1] if t.role == "assistant" and not t.calls]
         decoded = [t.text for t in FORMATS[form].decode(record) if t.role == "assistant" and not t.calls]
@@ -153,64 +153,64 @@ def perfect_record(form: Any) -> dict[str, Any]:
 
 
 def test_openai_checker() -> None:
-    record = perfect_record(export_openai)
-    assert export_openai.check(record) == []
+    record = perfect_record(openai_format)
+    assert openai_format.check(record) == []
     unanswered = copy.deepcopy(record)
     unanswered["messages"] = [m for m in unanswered["messages"] if m.get("tool_call_id") != "call_3"]
-    assert export_openai.check(unanswered) == ["tool call not answered: call_3"]
+    assert openai_format.check(unanswered) == ["tool call not answered: call_3"]
     repeated = copy.deepcopy(record)
     calls = next(m for m in repeated["messages"] if m.get("tool_calls"))["tool_calls"]
     calls[1]["id"] = calls[0]["id"]
-    assert export_openai.check(repeated)[0].startswith("tool call id missing or repeated")
+    assert openai_format.check(repeated)[0].startswith("tool call id missing or repeated")
     late_system = copy.deepcopy(record)
     late_system["messages"].insert(2, {"role": "system", "content": "x"})
-    assert "turn order: a system message after the first message" in export_openai.check(late_system)
+    assert "turn order: a system message after the first message" in openai_format.check(late_system)
 
 
 def test_sharegpt_checker() -> None:
-    record = perfect_record(export_sharegpt)
-    assert export_sharegpt.check(record) == []
+    record = perfect_record(sharegpt_format)
+    assert sharegpt_format.check(record) == []
     swapped = copy.deepcopy(record)
     turns = swapped["conversations"]
     turns[1], turns[2] = turns[2], turns[1]
-    assert export_sharegpt.check(swapped)[0].startswith("turn order: 'observation' at position 1")
+    assert sharegpt_format.check(swapped)[0].startswith("turn order: 'observation' at position 1")
     short = copy.deepcopy(record)
     short["conversations"][2]["value"] = json.dumps([{"price": 1}])
-    assert export_sharegpt.check(short) == ["bad observation: position 2 needs a list of 2 results"]
+    assert sharegpt_format.check(short) == ["bad observation: position 2 needs a list of 2 results"]
     no_answer = copy.deepcopy(record)
     no_answer["conversations"] = no_answer["conversations"][:-1]
-    assert export_sharegpt.check(no_answer) == ["turn order: the record must end with a gpt turn"]
+    assert sharegpt_format.check(no_answer) == ["turn order: the record must end with a gpt turn"]
 
 
 def test_button_checker() -> None:
-    record = perfect_record(export_button)
-    assert export_button.check(record) == []
+    record = perfect_record(button_format)
+    assert button_format.check(record) == []
     wrong_tool = copy.deepcopy(record)
     tool = next(m for m in wrong_tool["messages"] if m["role"] == "tool")
     tool["content"] = json.dumps(json.loads(tool["content"])[:1])
-    assert export_button.check(wrong_tool)[0].startswith("bad tool turn")
+    assert button_format.check(wrong_tool)[0].startswith("bad tool turn")
     no_final = copy.deepcopy(record)
     no_final["messages"][-1]["content"] = "21 and 12"
-    assert "turn order: the record must end with a <final> answer" in export_button.check(no_final)
+    assert "turn order: the record must end with a <final> answer" in button_format.check(no_final)
     early_final = copy.deepcopy(record)
     first_call = next(i for i, m in enumerate(early_final["messages"]) if m["role"] == "assistant")
     early_final["messages"][first_call + 2 : first_call + 2] = [
         {"role": "assistant", "content": "<final>not yet</final>"},
         {"role": "user", "content": "go on"},
     ]
-    assert any("a <final> answer before the end" in p for p in export_button.check(early_final))
+    assert any("a <final> answer before the end" in p for p in button_format.check(early_final))
     question = copy.deepcopy(record)
     question["messages"][first_call + 2 : first_call + 2] = [
         {"role": "assistant", "content": "Shall I go on?"},
         {"role": "user", "content": "yes"},
     ]
-    assert export_button.check(question) == []
+    assert button_format.check(question) == []
     unanswered = copy.deepcopy(question)
     del unanswered["messages"][first_call + 3]
-    assert any("nor a question the user answers" in p for p in export_button.check(unanswered))
+    assert any("nor a question the user answers" in p for p in button_format.check(unanswered))
     no_tools = copy.deepcopy(record)
     no_tools["messages"][0]["content"] = "no tools here"
-    assert export_button.check(no_tools) == [
+    assert button_format.check(no_tools) == [
         "bad system prompt: no JSON list of tools inside <tool>...</tool>"
     ]
 

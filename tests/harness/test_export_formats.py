@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.records import read_records
-from button.trajectory import Trajectory
+from button.cli.main import main
+from button.data_model.trajectory import Trajectory
+from button.storage.records import read_records
 from tests.conftest import FIXTURES
 
 SCORING = FIXTURES / "scoring"
@@ -226,12 +226,12 @@ def test_a_question_to_the_user_in_the_button_format(
 
 
 def test_the_openai_checker_refuses_keys_openai_refuses() -> None:
-    from harness import export_openai
-    from harness.conversation import conversation_of
+    from harness.export import openai_format
+    from harness.export.clean_conversation import conversation_of
 
     trajectory = PERFECT
-    record = export_openai.encode(conversation_of(trajectory.messages), trajectory.tools)
-    assert export_openai.check(record) == [] and openai_problems(record) == []
+    record = openai_format.encode(conversation_of(trajectory.messages), trajectory.tools)
+    assert openai_format.check(record) == [] and openai_problems(record) == []
     record["trajectory_id"] = trajectory.id
-    assert export_openai.check(record) == ["bad record: keys OpenAI does not accept: trajectory_id"]
+    assert openai_format.check(record) == ["bad record: keys OpenAI does not accept: trajectory_id"]
     assert openai_problems(record) != []

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from button.records import read_records
-from button.taskfile import load_tasks
-from button.trajectory import Trajectory, TrajectoryStatus
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, call, is_user_request, say, user_turn
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from button.cli import main
-from button.records import read_records
-from button.trajectory import Score, Trajectory
-from harness.conversation import Turn, calls_and_results, conversation_of
-from harness.export_button import final_turn
-from harness.export_run import FORMATS
+from button.cli.main import main
+from button.data_model.trajectory import Score, Trajectory
+from button.storage.records import read_records
+from harness.export.button_format import final_turn
+from harness.export.clean_conversation import Turn, calls_and_results, conversation_of
+from harness.export.export_run import FORMATS
 from tests.conftest import FIXTURES
-from tui.run import open_run
+from tui.open_run import open_run
 
 SCORING = FIXTURES / "scoring"
 SAMPLE = FIXTURES / "button_instruct_sample.jsonl"  # BUTTONInstruct's shape, as its README documents it

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from button.taskfile import load_tasks
-from harness.mcp_tools import ToolConnections, ToolSource, missing_functions
+from button.validation.taskfile import load_tasks
+from harness.run.mcp_tools import ToolConnections, ToolSource, missing_functions
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, is_user_request, say, user_turn
 
@@ -77,7 +77,7 @@ def test_run_refuses_a_server_that_lacks_functions_unless_allowed(
 ) -> None:
     with ScriptedOpenAI(user_then_done) as scripted:
         env = {**os.environ, **scripted.env("assistant", "user")}
-        command = [sys.executable, "-m", "button.cli", "run", str(TASKS_FILE), "--task", FINANCE]
+        command = [sys.executable, "-m", "button.cli.main", "run", str(TASKS_FILE), "--task", FINANCE]
         command += ["--out", str(tmp_path / "run"), "--mcp-command", partial_command]
         refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
         refused_made_a_run = (tmp_path / "run" / "trajectories.jsonl").exists()

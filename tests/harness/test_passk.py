@@ -6,7 +6,7 @@ from itertools import combinations
 
 import pytest
 
-from harness.scoring.passk import k_values, pass_at_k, pass_hat_k
+from harness.score.passk import k_values, pass_at_k, pass_hat_k
 
 # (n, c, k, pass@k, pass^k), worked by hand: pass@k = 1 - C(n-c,k)/C(n,k), pass^k = C(c,k)/C(n,k)
 HAND = [

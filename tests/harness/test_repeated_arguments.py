@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from button.records import read_records
-from button.taskfile import load_tasks
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness.scoring.calls import actual_calls
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
+from harness.score.calls import actual_calls
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,

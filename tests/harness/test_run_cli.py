@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.records import iter_lines, read_records
-from button.taskfile import load_tasks
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness.cli_run import DEFAULT_SYSTEM_PROMPT
+from button.cli.main import main
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.storage.records import iter_lines, read_records
+from button.validation.taskfile import load_tasks
+from harness.run.run_command import DEFAULT_SYSTEM_PROMPT
 from tests.conftest import TASKS_FILE
 from tests.harness.conftest import TOOLS_COMMAND
 from tests.harness.scripted_openai import (

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from button.records import read_records
-from button.taskfile import load_tasks
-from button.trajectory import Trajectory, TrajectoryStatus
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
 from tests.conftest import TASKS_FILE, TINY_MODEL
 from tests.harness.test_run_cli import BUTTON
 

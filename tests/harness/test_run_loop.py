@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from button.endpoints import DEFAULT_RETRIES, EndpointConfig, Role
+from button.data_model.task import Strategy, Task
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.errors import ToolServerError
-from button.llm import open_models
-from button.task import Strategy, Task
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness.assistant_loop import LoopSettings, run_conversation
-from harness.mcp_tools import ToolConnections, ToolSource
+from button.llm.client import open_models
+from button.llm.endpoints import DEFAULT_RETRIES, EndpointConfig, Role
+from harness.run.conversation import LoopSettings, run_conversation
+from harness.run.mcp_tools import ToolConnections, ToolSource
 from simulator.user_agent import STOP_REFUSED, UserSimulator
 from tests.harness.conftest import TOOLS_COMMAND
 from tests.harness.scripted_openai import (

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from button.cli import main
-from button.records import read_records
-from button.trajectory import JudgeVerdict, Score, Trajectory
+from button.cli.main import main
+from button.data_model.trajectory import JudgeVerdict, Score, Trajectory
+from button.storage.records import read_records
 from tests.conftest import FIXTURES
 
 SCORING = FIXTURES / "scoring"
@@ -77,9 +77,9 @@ def test_earlier_judge_verdicts_are_reused(run: Path) -> None:
     """An interrupted judged scoring resumes: verdicts of the same judge model are kept."""
     import asyncio
 
-    from button.records import RecordWriter
-    from harness.run_dir import locate_run
-    from harness.score_run import TaskSet, partial_path, score_run
+    from button.storage.records import RecordWriter
+    from harness.run.run_dir import locate_run
+    from harness.score.score_run import TaskSet, partial_path, score_run
 
     files = locate_run(run)
     tasks = TaskSet.load(run / "tasks.jsonl")

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.records import iter_lines, read_records
-from button.trajectory import Score, Trajectory
+from button.cli.main import main
+from button.data_model.trajectory import Score, Trajectory
+from button.storage.records import iter_lines, read_records
 from tests.conftest import FIXTURES
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI
 
@@ -145,9 +145,9 @@ def test_the_judge_never_works_further_ahead_than_the_window(tmp_path: Path) -> 
     import asyncio
     import contextlib
 
-    from button.trajectory import JudgeVerdict
-    from harness.run_dir import locate_run
-    from harness.score_run import TaskSet, score_run, window_size
+    from button.data_model.trajectory import JudgeVerdict
+    from harness.run.run_dir import locate_run
+    from harness.score.score_run import TaskSet, score_run, window_size
 
     samples = (FIXTURES / "scoring" / "trajectories.jsonl").read_text().splitlines()
     window = window_size(2)

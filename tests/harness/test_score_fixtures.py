@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from button.records import read_records
-from button.task import argument_source
-from button.taskfile import load_tasks
-from button.trajectory import Score, Trajectory
-from harness.scoring.metrics import score_trajectory
+from button.data_model.task import argument_source
+from button.data_model.trajectory import Score, Trajectory
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
+from harness.score.metrics import score_trajectory
 from tests.conftest import FIXTURES
 from tests.harness.scoring_cases.files import contents
 

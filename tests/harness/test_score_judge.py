@@ -1,10 +1,10 @@
 """A configured judge gates success: a contradicting answer that passes the deterministic floor fails.
 
-Everything goes through ``button score`` (``harness.score_run``) on a copy of
+Everything goes through ``button score`` (``harness.score.score_run``) on a copy of
 fixtures/scoring/cases/. The judge is a real OpenAI-compatible HTTP server
 (tests/harness/scripted_openai.py) scripted to answer as a careful person would
 for each hand-built case (its ``success`` in expected.jsonl), reached through
-``harness.judge.judge`` and a real ``ModelClient``.
+``harness.score.judge.judge`` and a real ``ModelClient``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from button.cli import main
-from button.records import read_records
-from button.trajectory import FailureReason, Score, Trajectory
-from harness.judge import JUDGE_SAMPLING, transcript
+from button.cli.main import main
+from button.data_model.trajectory import FailureReason, Score, Trajectory
+from button.storage.records import read_records
+from harness.score.judge import JUDGE_SAMPLING, transcript
 from tests.conftest import FIXTURES
 from tests.harness.scripted_openai import Reply, Responder, ScriptedOpenAI
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from button.task import Task
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness.scoring.calls import actual_calls
-from harness.scoring.grounding import is_stated, stated_values
-from harness.scoring.matching import assign, same_value
-from harness.scoring.metrics import score_trajectory
+from button.data_model.task import Task
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from harness.score.calls import actual_calls
+from harness.score.grounding import is_stated, stated_values
+from harness.score.matching import assign, same_value
+from harness.score.metrics import score_trajectory
 
 FUNCTIONS = [
     {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
@@ -141,7 +141,7 @@ def _exhaustive(task: Task, calls: list[Any]) -> tuple[int, int]:
     """The best (matches, agreeing arguments) over every one-to-one pairing, by brute force."""
     from itertools import product
 
-    from harness.scoring.matching import Assignment, make_pair
+    from harness.score.matching import Assignment, make_pair
 
     planned = task.planned_calls()
     best = (0, 0)

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-import harness.score_run
-from button.cli import main
-from button.records import read_records
-from button.task import Task
-from button.trajectory import FailureReason, Score, Trajectory, TrajectoryStatus
-from harness.scoring.metrics import score_trajectory
+import harness.score.score_run
+from button.cli.main import main
+from button.data_model.task import Task
+from button.data_model.trajectory import FailureReason, Score, Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from harness.score.metrics import score_trajectory
 from tests.conftest import FIXTURES
 
 SCORING = FIXTURES / "scoring"
@@ -48,7 +48,7 @@ def with_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
             score.reasons.append(FailureReason.INVALID_ARGUMENTS)
         return score
 
-    monkeypatch.setattr(harness.score_run, "score_trajectory", scorer)
+    monkeypatch.setattr(harness.score.score_run, "score_trajectory", scorer)
 
 
 def score_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:

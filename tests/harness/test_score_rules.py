@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from button.trajectory import Trajectory, TrajectoryStatus
-from harness.scoring.answer import answer_messages, is_closing
-from harness.scoring.grounding import is_stated, text_contains, text_values
-from harness.scoring.normalise import strings_agree, tokens, values_agree
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from harness.score.answer import answer_messages, is_closing
+from harness.score.grounding import is_stated, text_contains, text_values
+from harness.score.normalise import strings_agree, tokens, values_agree
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,15 @@ from dataclasses import replace
 import pytest
 from rich.console import Console
 
-from button.cli import main
-from button.records import read_records
-from button.taskfile import load_tasks
-from button.trajectory import FailureReason, JudgeVerdict, Score, Trajectory, TrajectoryStatus
-from harness.score_report import summary_table
-from harness.score_rows import RowSink, Show, row_lines
-from harness.scoring import metric_table
-from harness.scoring.metrics import score_trajectory
-from harness.scoring.summary import Summaries
+from button.cli.main import main
+from button.data_model.trajectory import FailureReason, JudgeVerdict, Score, Trajectory, TrajectoryStatus
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
+from harness.score import metric_table
+from harness.score.metrics import score_trajectory
+from harness.score.score_report import summary_table
+from harness.score.score_rows import RowSink, Show, row_lines
+from harness.score.summary import Summaries
 from tests.conftest import FIXTURES
 
 COMPLETED = TrajectoryStatus.COMPLETED

@@ -19,10 +19,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from button.ledger import read_ledger
-from button.records import iter_lines, read_records
-from button.taskfile import load_tasks
-from button.trajectory import Trajectory, TrajectoryStatus
+from button.cost.ledger import read_ledger
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
+from button.storage.records import iter_lines, read_records
+from button.validation.taskfile import load_tasks
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,

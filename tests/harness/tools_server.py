@@ -18,8 +18,8 @@ from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.tools import ToolResult
 
-from button.tool_meta import ToolResultMeta
-from button.trajectory import Usage
+from button.data_model.tool_meta import ToolResultMeta
+from button.data_model.trajectory import Usage
 
 server = FastMCP("harness-test-tools")
 USAGE = Usage(prompt_tokens=10, completion_tokens=5, requests=1)

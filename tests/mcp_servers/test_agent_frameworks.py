@@ -86,7 +86,7 @@ def served() -> Iterator[str]:
     """``button serve`` over HTTP for the travel task; its base URL."""
     with ScriptedOpenAI(tool_model) as tools:
         env = {**os.environ, **tools.env("tool")}
-        command = [sys.executable, "-m", "button.cli", "serve", str(TASKS_FILE), "--task", TRAVEL]
+        command = [sys.executable, "-m", "button.cli.main", "serve", str(TASKS_FILE), "--task", TRAVEL]
         command += ["--transport", "http", "--port", "0", "--no-cache"]
         process = subprocess.Popen(
             command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -199,7 +199,7 @@ async def test_the_agents_sdk_runs_a_two_step_task_to_its_end_on_button_model_se
         settings = ModelSettings(temperature=0.0)
         # The system prompt button gives the embedded assistant: without it the 1.5B model called
         # the same tools again until the SDK's turn limit.
-        instructions = (ROOT / "harness" / "prompts" / "assistant_system.md").read_text(encoding="utf-8")
+        instructions = (ROOT / "harness" / "run" / "prompts" / "assistant_system.md").read_text(encoding="utf-8")
         agent = Agent(
             name="travel",
             instructions=instructions,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
-from button.taskfile import load_tasks
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.validation.taskfile import load_tasks
 from mcp_servers.http_app import MAX_BODY_BYTES, RunningServer, serve_http
 from mcp_servers.tools import ERROR_TEXT_LIMIT
 from tests.conftest import TASKS_FILE

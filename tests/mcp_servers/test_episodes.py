@@ -24,9 +24,9 @@ import pytest_asyncio
 from fastmcp import Client as FastMCPClient
 from fastmcp.client.transports import StdioTransport
 
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
-from button.taskfile import load_tasks
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.validation.taskfile import load_tasks
 from mcp_servers.http_app import RunningServer, serve_http
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import ScriptedOpenAI
@@ -95,7 +95,7 @@ async def test_http_mcp_is_one_world_per_conversation(one_task: RunningServer, k
 async def test_stdio_is_one_world_per_conversation(kind: str) -> None:
     with ScriptedOpenAI(history_size_reply) as scripted:
         env = {**os.environ, **scripted.env("tool")}
-        args = ["-m", "button.cli", "serve", str(TASKS_FILE), "--task", FINANCE, "--no-cache"]
+        args = ["-m", "button.cli.main", "serve", str(TASKS_FILE), "--task", FINANCE, "--no-cache"]
         if kind.startswith("mcp-sdk"):
             target: Any = mcp.StdioServerParameters(command=sys.executable, args=args, env=env)
         else:

@@ -16,12 +16,12 @@ import pytest_asyncio
 from fastmcp import Client
 from fastmcp.client.transports import StreamableHttpTransport
 
-from button.endpoints import EndpointConfig, Role
+from button.data_model.task import Task
+from button.data_model.tool_meta import ToolResultMeta
 from button.errors import ConfigError
-from button.llm import ModelClient
-from button.task import Task
-from button.taskfile import load_tasks
-from button.tool_meta import ToolResultMeta
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.validation.taskfile import load_tasks
 from mcp_servers.http_app import RunningServer, serve_http
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, say

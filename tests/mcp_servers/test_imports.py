@@ -73,7 +73,7 @@ async def test_tools_file_is_served_over_stdio(tmp_path: Path) -> None:
 
     with ScriptedOpenAI(reply) as scripted:
         env = {**os.environ, **scripted.env("tool")}
-        args = ["-m", "button.cli", "serve", "--tools", str(path), "--no-cache"]
+        args = ["-m", "button.cli.main", "serve", "--tools", str(path), "--no-cache"]
         async with Client(StdioTransport(sys.executable, args, env=env)) as client:
             tools = {tool.name: tool for tool in await client.list_tools()}
             order = await client.call_tool_mcp("lookup_order", {"order_no": "A17"})

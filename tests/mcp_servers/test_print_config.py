@@ -13,15 +13,15 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
-from button.embedded.server import free_port
-from button.taskfile import load_tasks
+from button.embedded.model_server import free_port
+from button.validation.taskfile import load_tasks
 from mcp_servers.names import OPENAI_TOOL_NAME, server_key
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import ScriptedOpenAI
 from tests.mcp_servers.test_http_app import FINANCE, TRAVEL, history_size_reply
 from tests.mcp_servers.test_serve_cli import ORIGINAL_SERVER
 
-SERVE = [sys.executable, "-m", "button.cli", "serve"]
+SERVE = [sys.executable, "-m", "button.cli.main", "serve"]
 
 
 def printed(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
-from button.taskfile import load_tasks
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.validation.taskfile import load_tasks
 from mcp_servers.http_app import serve_http
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import ScriptedOpenAI, say

@@ -20,16 +20,16 @@ from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 from jsonschema import Draft202012Validator
 
-from button.cli import build_parser
-from button.endpoints import Role, endpoint_from_args
-from button.taskfile import load_tasks
+from button.cli.main import build_parser
+from button.llm.endpoints import Role, endpoint_from_args
+from button.validation.taskfile import load_tasks
 from mcp_servers.names import server_key
 from simulator.sim_cache import DEFAULT_CACHE_PATH
 from tests.conftest import TASKS_FILE
 
 FINANCE = "finance.two_share_prices_then_split"
 TRAVEL = "travel.flight_then_hotel"
-SERVE = ["-m", "button.cli", "serve"]
+SERVE = ["-m", "button.cli.main", "serve"]
 DEAD_MODEL = "http://127.0.0.1:9/v1"  # nothing listens: any model call fails
 
 ORIGINAL_SERVER = """\

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from button.cli import main
+from button.cli.main import main
 from mcp_servers.schema_samples import samples
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, say
 

@@ -42,7 +42,7 @@ async def test_twin_keeps_names_titles_annotations_instructions_and_text(tmp_pat
         expected = {tool.name: tool for tool in await client.list_tools()}
     with ScriptedOpenAI(reply) as scripted:
         env = {**os.environ, **scripted.env("tool")}
-        args = ["-m", "button.cli", "serve", "--no-cache", "--twin", "--", sys.executable, str(original)]
+        args = ["-m", "button.cli.main", "serve", "--no-cache", "--twin", "--", sys.executable, str(original)]
         async with Client(StdioTransport(sys.executable, args, env=env)) as twin:
             tools = {tool.name: tool for tool in await twin.list_tools()}
             result = await twin.call_tool_mcp("notes.search", {"query": "Oslo"})

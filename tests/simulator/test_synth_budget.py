@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from button.cli import main
-from button.ledger import read_ledger
+from button.cli.main import main
+from button.cost.ledger import read_ledger
 from tests.simulator.test_synth_scripted import ScriptedModel, synth_args
 
 TOKENS_PER_REQUEST = 20

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from button.cli import main
-from button.taskfile import load_tasks
-from simulator.synth.conversations import read_conversations, transcript
+from button.cli.main import main
+from button.validation.taskfile import load_tasks
+from simulator.synthesis.conversations import read_conversations, transcript
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI
 from tests.simulator.test_synth_scripted import answer, report
 

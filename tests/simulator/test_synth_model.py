@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.synth.context import DropReason
+from simulator.synthesis.stage_context import DropReason
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -29,7 +29,7 @@ def test_small_synth_run_completes(tmp_path: Path, model_env: dict[str, str]) ->
     scenarios.write_text("\n".join(lines[:2]) + "\n")
     out = tmp_path / "tasks.jsonl"
     command = [
-        sys.executable, "-m", "button.cli", "synth", "--scenarios", str(scenarios), "--out", str(out),
+        sys.executable, "-m", "button.cli.main", "synth", "--scenarios", str(scenarios), "--out", str(out),
         "--tasks-per-scenario", "1", "--synth-max-tokens", "160", "--concurrency", "1",
     ]  # fmt: skip
     done = subprocess.run(command, env=model_env, capture_output=True, text=True, timeout=170)
@@ -51,7 +51,7 @@ def test_small_synth_run_completes(tmp_path: Path, model_env: dict[str, str]) ->
     assert len(out.read_text().splitlines()) == kept
     if kept:
         check = subprocess.run(
-            [sys.executable, "-m", "button.cli", "tasks", "validate", str(out)],
+            [sys.executable, "-m", "button.cli.main", "tasks", "validate", str(out)],
             capture_output=True,
             text=True,
         )
@@ -73,11 +73,11 @@ async def test_extraction_on_the_embedded_model_is_reproducible_by_seed(embedded
     comes after other prompts) with its row's seed at temperature 1: the same answer
     (or the same drop) both times. (Asked twice in a row, llama-cpp-python re-evaluates
     only the prompt's last token and the logits, hence the sample, can differ.)"""
-    from button.endpoints import EndpointConfig, Role
     from button.errors import StructuredOutputError
-    from button.llm import ModelClient
-    from simulator.synth.context import Dropped, SynthContext
-    from simulator.synth.conversations import conversation_inputs, extract_scenario, read_conversations
+    from button.llm.client import ModelClient
+    from button.llm.endpoints import EndpointConfig, Role
+    from simulator.synthesis.conversations import conversation_inputs, extract_scenario, read_conversations
+    from simulator.synthesis.stage_context import Dropped, SynthContext
     from tests.conftest import TINY_MODEL
 
     config = EndpointConfig(

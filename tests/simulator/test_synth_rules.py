@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from button.task import Task
-from button.task_rules import check_task
-from simulator.synth.atomic_verify import atomic_rules
-from simulator.synth.context import Dropped, DropReason, prompt_messages
-from simulator.synth.functions import FunctionBuilder
-from simulator.synth.plan import build_task, derive_plan
-from simulator.synth.store import Record, StageLog
-from simulator.synth.text_rules import NearDuplicates, TextProblem, has_concrete_detail, task_text_problem
+from button.data_model.task import Task
+from button.validation.task_rules import check_task
+from simulator.synthesis.atomic_verify import atomic_rules
+from simulator.synthesis.functions import FunctionBuilder
+from simulator.synthesis.plan import build_task, derive_plan
+from simulator.synthesis.stage_context import Dropped, DropReason, prompt_messages
+from simulator.synthesis.stage_store import Record, StageLog
+from simulator.synthesis.text_rules import NearDuplicates, TextProblem, has_concrete_detail, task_text_problem
 
 
 def test_text_rules() -> None:

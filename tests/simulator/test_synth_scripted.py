@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from button.cli import main
-from button.taskfile import load_tasks
+from button.cli.main import main
+from button.validation.taskfile import load_tasks
 
 SCENARIOS = """\
 # three scenarios
@@ -251,7 +251,14 @@ def test_resume_after_kill_redoes_nothing_finished(tmp_path: Path) -> None:
         assert main(synth_args(tmp_path, model.url, out="full.jsonl")) == 0
         full = len(model.requests)
         model.requests.clear()
-        command = [sys.executable, "-m", "button.cli", *synth_args(tmp_path, model.url), "--concurrency", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "button.cli.main",
+            *synth_args(tmp_path, model.url),
+            "--concurrency",
+            "1",
+        ]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(model.requests) < full // 2 and time.monotonic() < deadline:
@@ -279,7 +286,7 @@ async def test_synthesized_task_serves_over_mcp(tmp_path: Path, scripted: Script
 
     assert await asyncio.to_thread(main, synth_args(tmp_path, scripted.url)) == 0
     env = {**os.environ, "BUTTON_TOOL_BASE_URL": scripted.url, "BUTTON_TOOL_MODEL": "scripted"}
-    args = ["-m", "button.cli", "serve", str(tmp_path / "tasks.jsonl"), "--task", "synth.sc1.a0.pts"]
+    args = ["-m", "button.cli.main", "serve", str(tmp_path / "tasks.jsonl"), "--task", "synth.sc1.a0.pts"]
     async with Client(StdioTransport(sys.executable, args, env=env)) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
     assert sorted(tools) == ["book_viewing", "get_rent"]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from button.cli import main
+from button.cli.main import main
 from button.errors import ConfigError
-from button.manifest import Manifest
-from simulator.synth.store import Record, StageStore
+from button.storage.manifest import Manifest
+from simulator.synthesis.stage_store import Record, StageStore
 
 BUTTON = str(Path(sys.executable).with_name("button"))
 

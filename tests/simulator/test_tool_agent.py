@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from button.endpoints import EndpointConfig, Role
-from button.llm import ModelClient
-from button.task import Task
-from button.taskfile import load_tasks
+from button.data_model.task import Task
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from button.validation.taskfile import load_tasks
 from simulator.episodes import ToolCall
 from simulator.sim_cache import SimCache
 from simulator.tool_agent import ToolSimulator

@@ -8,11 +8,11 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import HelpPanel, Input, Static
 
-from button.trajectory import Trajectory, TrajectoryStatus
+from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from tui.app import ReplayApp, make_app
 from tui.screens.list_screen import ListScreen
 from tui.screens.replay_screen import ReplayScreen
-from tui.widgets.conversation import MessageBlock
+from tui.widgets.conversation_view import MessageBlock
 from tui.widgets.trajectory_table import TrajectoryTable
 
 from .conftest import SAMPLE

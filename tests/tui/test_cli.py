@@ -9,7 +9,7 @@ from .conftest import REPO
 
 def button(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "button.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "button.cli.main", *args], cwd=REPO, capture_output=True, text=True, timeout=60
     )
 
 

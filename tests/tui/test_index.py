@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from button.data_model.trajectory import MessageSource, Trajectory, TrajectoryStatus
 from button.errors import RunFileError
-from button.trajectory import MessageSource, Trajectory, TrajectoryStatus
-from harness.run_dir import TRAJECTORIES
+from harness.run.run_dir import TRAJECTORIES
 from tui.index import CORRUPT, CorruptLine, TrajectoryIndex
 
 from .conftest import SAMPLE

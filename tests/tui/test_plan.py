@@ -3,16 +3,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from button.records import read_records
-from button.task import Task
-from button.taskfile import load_tasks
-from button.trajectory import Trajectory
-from harness.scoring.metrics import score_trajectory
+from button.data_model.task import Task
+from button.data_model.trajectory import Trajectory
+from button.storage.records import read_records
+from button.validation.taskfile import load_tasks
+from harness.score.metrics import score_trajectory
 from tests.conftest import FIXTURES
-from tui.calls import shown_calls
-from tui.plan import COMPUTED, FROM_SCORE, match_plan
-from tui.run import open_run
+from tui.open_run import open_run
+from tui.plan_pairs import COMPUTED, FROM_SCORE, match_plan
 from tui.scores import ScoreIndex
+from tui.shown_calls import shown_calls
 
 from .conftest import SAMPLE
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 
-from button.trajectory import MessageMeta, MessageSource, Trajectory
+from button.data_model.trajectory import MessageMeta, MessageSource, Trajectory
+from tui.open_run import open_run
 from tui.render import View, render_ending, render_message
 from tui.render_plan import render_score
-from tui.run import open_run
 
 from .conftest import SAMPLE
 

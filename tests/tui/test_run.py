@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from button.errors import RunFileError
-from harness.run_dir import SCORES, TRAJECTORIES
-from tui.run import open_run
+from harness.run.run_dir import SCORES, TRAJECTORIES
+from tui.open_run import open_run
 
 from .conftest import SAMPLE
 

@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from button.trajectory import TrajectoryStatus
+from button.data_model.trajectory import TrajectoryStatus
 from tui.index import CORRUPT, CorruptLine, RowSummary
-from tui.run import Run
+from tui.open_run import Run
 from tui.screens.replay_screen import ReplayScreen
 from tui.widgets.trajectory_table import COLUMNS, TrajectoryTable
 

@@ -19,13 +19,13 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
-from button.task import Task
-from button.trajectory import Score, Trajectory, TrajectoryStatus
-from tui.calls import shown_calls
-from tui.plan import match_plan
+from button.data_model.task import Task
+from button.data_model.trajectory import Score, Trajectory, TrajectoryStatus
+from tui.plan_pairs import match_plan
 from tui.render import View
 from tui.render_plan import render_plan, render_score
-from tui.widgets.conversation import ConversationView, MessageBlock
+from tui.shown_calls import shown_calls
+from tui.widgets.conversation_view import ConversationView, MessageBlock
 
 SPEEDS = [0.5, 1.0, 2.0, 4.0, 8.0]  # steps per second
 BAR_WIDTH = 24

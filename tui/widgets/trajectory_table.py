@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from button.trajectory import TrajectoryStatus
+from button.data_model.trajectory import TrajectoryStatus
 from tui.index import CORRUPT, RowStatus, RowSummary, TrajectoryIndex
 
 STATUS_STYLE: dict[RowStatus, str] = {

@@ -12,7 +12,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from button.trajectory import EndpointInfo, MessageMeta, MessageSource, Trajectory, TrajectoryStatus
+from button.data_model.trajectory import (
+    EndpointInfo,
+    MessageMeta,
+    MessageSource,
+    Trajectory,
+    TrajectoryStatus,
+)
 
 RUN_ID = "scoring-cases"
 SYSTEM = "You are a helpful assistant. Use the tools to do what the user asks."

@@ -1,0 +1,1 @@
+"""What model calls cost: the ledger, prices, budget caps and the cost table."""

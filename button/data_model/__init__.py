@@ -1,0 +1,1 @@
+"""The domain's nouns: tasks, plans and their references, trajectories, scores and the tool-result meta."""

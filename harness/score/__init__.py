@@ -1,0 +1,1 @@
+"""Scoring trajectories against their plans (pure metrics), the judge, and ``button score``."""

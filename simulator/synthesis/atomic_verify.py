@@ -1,0 +1,53 @@
+"""Stage 3: atomic verification. Rules first (length, words, no tool names, a
+concrete detail, on the scenario's topic, not a near-duplicate), then the model:
+one call, every detail given?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext
+from simulator.synthesis.text_rules import (
+    NearDuplicates,
+    content_words,
+    has_concrete_detail,
+    task_text_problem,
+)
+
+VERIFY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reason": {"type": "string", "maxLength": 300},
+        "one_call": {"type": "boolean"},
+        "missing": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 5},
+    },
+    "required": ["reason", "one_call", "missing"],
+}
+
+
+def atomic_rules() -> Any:
+    """A pre-check, applied in input order, that remembers what it let through."""
+    seen = NearDuplicates()
+
+    def check(key: str, item: dict[str, Any]) -> Dropped | None:
+        text = item["text"]
+        problem = task_text_problem(text)
+        if problem:
+            return Dropped(problem.reason, problem.detail)
+        if not has_concrete_detail(text):
+            return Dropped(DropReason.NO_DETAIL, "no number, name or place")
+        if not content_words(text) & content_words(item["scenario"]):
+            return Dropped(DropReason.OFF_SCENARIO, "shares no content word with it")
+        earlier = seen.check(key, text)
+        return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
+
+    return check
+
+
+async def verify_atomic(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+    verdict = await ctx.ask(key, "atomic_verify", VERIFY_SCHEMA, scenario=item["scenario"], task=item["text"])
+    if not verdict["one_call"]:
+        raise Dropped(DropReason.MORE_THAN_ONE_CALL)
+    if verdict["missing"]:
+        raise Dropped(DropReason.DETAILS_MISSING, "; ".join(verdict["missing"]))
+    return dict(item)

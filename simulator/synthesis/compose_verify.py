@@ -1,0 +1,93 @@
+"""Stage 5: compositional verification, then the user's instruction.
+
+The model judges whether the subtasks together complete the composed task;
+then it writes the instruction a user would say. Rules check the instruction:
+length, no tool names, it touches every subtask (shares a content word with
+each), and it is not a near-duplicate of another task's instruction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
+from simulator.synthesis.text_rules import NearDuplicates, content_words, tool_name_in
+
+VERIFY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "maxLength": 8},
+                    "gets_from_earlier": {"type": "string", "maxLength": 160},
+                    "still_unknown": {"type": "string", "maxLength": 160},
+                },
+                "required": ["id", "gets_from_earlier", "still_unknown"],
+            },
+            "maxItems": 8,
+        }
+    },
+    "required": ["steps"],
+}
+INSTRUCTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"instruction": text_field(30, 500)},
+    "required": ["instruction"],
+}
+
+
+def numbered(subtasks: list[dict[str, Any]]) -> str:
+    lines = []
+    for subtask in subtasks:
+        after = f" (uses the result of {', '.join(subtask['depends_on'])})" if subtask["depends_on"] else ""
+        lines.append(f"{subtask['id']}: {subtask['instruction']}{after}")
+    return "\n".join(lines)
+
+
+def instruction_problem(instruction: str, subtasks: list[dict[str, Any]]) -> Dropped | None:
+    word = tool_name_in(instruction)
+    if word:
+        return Dropped(DropReason.INSTRUCTION_NAMES_TOOL, repr(word))
+    words = content_words(instruction)
+    for subtask in subtasks:
+        if not words & content_words(subtask["instruction"]):
+            return Dropped(DropReason.INSTRUCTION_MISSES_SUBTASK, f"says nothing of {subtask['id']}")
+    return None
+
+
+async def verify_and_instruct(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+    steps = numbered(item["subtasks"])
+    verdict = await ctx.ask(key, "compose_verify", VERIFY_SCHEMA, scenario=item["scenario"], subtasks=steps)
+    unknown = [
+        f"{step['id']}: {step['still_unknown']}"
+        for step in verdict["steps"]
+        if _says_something(step["still_unknown"])
+    ]
+    if unknown:
+        raise Dropped(DropReason.SUBTASKS_INCOMPLETE, "; ".join(unknown))
+    value = await ctx.ask(key, "instruction", INSTRUCTION_SCHEMA, scenario=item["scenario"], subtasks=steps)
+    instruction = " ".join(str(value["instruction"]).split())
+    problem = instruction_problem(instruction, item["subtasks"])
+    if problem:
+        raise problem
+    return {**item, "instruction": instruction}
+
+
+NOTHING = {"", "nothing", "none", "n/a", "na", "-", "nothing else"}
+
+
+def _says_something(answer: str) -> bool:
+    return answer.strip().strip(".").lower() not in NOTHING
+
+
+def instruction_duplicates() -> Any:
+    seen = NearDuplicates()
+
+    def check(key: str, data: dict[str, Any]) -> Dropped | None:
+        earlier = seen.check(key, data["instruction"])
+        return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
+
+    return check

@@ -1,0 +1,230 @@
+"""Stage 6: one function per atomic task, generic, with JSON Schema parameters
+and returns, where an earlier function's result feeds a later one's parameters.
+
+The model fills a small form per subtask (name, description, parameters,
+return fields); we build the JSON Schemas from it. A parameter's ``source`` is
+an enum: ``task`` (its value is stated in the task) or a return field of a
+subtask this one depends on, so data flow is data, not prose; or ``all.FIELD``
+when two or more of those subtasks return FIELD (of one type): the parameter is
+then an array of every such value, ``{"from_all": [...]}`` in the plan (the
+total of three prices). A subtask with no dependents may say it needs no tool
+(arithmetic, comparison).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from button.validation.schemas import schema_problem
+from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
+from simulator.synthesis.text_rules import tokens
+
+TYPES = ["string", "number", "integer", "boolean"]
+NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,40}$"}
+FIELD_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,30}$"}
+
+
+def function_schema(sources: list[str], may_skip: bool) -> dict[str, Any]:
+    parameter = {
+        "type": "object",
+        "properties": {
+            "name": FIELD_NAME,
+            "type": {"enum": TYPES},
+            "description": text_field(3, 80),
+            "source": {"enum": ["task", *sources]},
+            "value": text_field(0, 60),
+        },
+        "required": ["name", "type", "description", "source", "value"],
+    }
+    field = {
+        "type": "object",
+        "properties": {"name": FIELD_NAME, "type": {"enum": TYPES}, "description": text_field(3, 80)},
+        "required": ["name", "type", "description"],
+    }
+    properties: dict[str, Any] = {
+        "name": NAME,
+        "description": text_field(10, 150),
+        "parameters": {"type": "array", "minItems": 1, "maxItems": 4, "items": parameter},
+        "returns": {"type": "array", "minItems": 1, "maxItems": 4, "items": field},
+    }
+    if may_skip:  # asked last: asked first, a 1.5B model skipped steps that plainly need a service
+        properties = {**properties, "needs_tool": {"type": "boolean"}}
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def literal(kind: str, value: str, text: str) -> Any:
+    """The typed value of a literal argument; ``Dropped`` unless the task states it."""
+    said = value.strip()
+    if kind == "boolean":
+        if said.lower() in {"true", "yes"}:
+            return True
+        if said.lower() in {"false", "no"}:
+            return False
+        raise Dropped(DropReason.ARGUMENT_NOT_BOOLEAN, said)
+    if kind in {"integer", "number"}:
+        match = re.search(r"-?\d+(?:\.\d+)?", said.replace(",", ""))
+        if match is None or match.group(0) not in text.replace(",", ""):
+            raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
+        number = float(match.group(0))
+        if kind == "integer":
+            if not number.is_integer():
+                raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
+            return int(number)
+        return number
+    if said.casefold() not in text.casefold():
+        raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
+    return said
+
+
+class FunctionBuilder:
+    """Builds the functions of one composed task, subtask by subtask."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+        self.functions: list[dict[str, Any]] = []
+        self.returns: dict[str, dict[str, str]] = {}  # subtask id -> field name -> type
+        self.calls: dict[str, dict[str, Any]] = {}  # subtask id -> {function, arguments}
+
+    def sources(self, subtask: dict[str, Any]) -> list[str]:
+        single = [f"{dep}.{name}" for dep in subtask["depends_on"] for name in self.returns.get(dep, {})]
+        return single + [f"all.{name}" for name in self.shared_fields(subtask)]
+
+    def shared_fields(self, subtask: dict[str, Any]) -> dict[str, list[str]]:
+        """Field -> the dependencies returning it, for fields two or more return with one type."""
+        found: dict[str, list[str]] = {}
+        kinds: dict[str, set[str]] = {}
+        for dep in subtask["depends_on"]:
+            for name, kind in self.returns.get(dep, {}).items():
+                found.setdefault(name, []).append(dep)
+                kinds.setdefault(name, set()).add(kind)
+        return {name: deps for name, deps in found.items() if len(deps) > 1 and len(kinds[name]) == 1}
+
+    def describe_upstream(self, subtask: dict[str, Any]) -> str:
+        lines = [
+            f"{dep} returns: " + ", ".join(f"{name} ({kind})" for name, kind in self.returns[dep].items())
+            for dep in subtask["depends_on"]
+            if dep in self.returns
+        ]
+        return "\n".join(lines) or "(nothing: this task uses only what it states)"
+
+    def add(self, subtask: dict[str, Any], form: dict[str, Any]) -> None:
+        if form.get("needs_tool") is False:
+            return
+        sid = subtask["id"]
+        text = f"{subtask['instruction']}\n{self.item['instruction']}"
+        name = form["name"]
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        arguments: dict[str, Any] = {}
+        for param in form["parameters"]:
+            pname = param["name"]
+            if pname in properties:
+                continue
+            source = param["source"]
+            if source == "task":
+                kind = param["type"]
+                if param["value"].strip():
+                    arguments[pname] = literal(kind, param["value"], text)
+                    required.append(pname)
+            elif source.startswith("all."):
+                field_name = source.removeprefix("all.")
+                deps = self.shared_fields(subtask)[field_name]
+                item_kind = self.returns[deps[0]][field_name]
+                arguments[pname] = {"from_all": [f"{dep}.{field_name}" for dep in deps]}
+                required.append(pname)
+                properties[pname] = {
+                    "type": "array",
+                    "items": {"type": item_kind},
+                    "description": param["description"].strip(),
+                }
+                continue
+            else:
+                dep, field_name = source.split(".", 1)
+                kind = self.returns[dep][field_name]
+                arguments[pname] = {"from": source}
+                required.append(pname)
+            properties[pname] = {"type": kind, "description": param["description"].strip()}
+        words = {word for value in arguments.values() if isinstance(value, str) for word in tokens(value)}
+        generic_clash = [w for w in tokens(name.replace("_", " ")) if len(w) >= 4 and w in words]
+        if generic_clash:
+            raise Dropped(DropReason.FUNCTION_NOT_GENERIC, f"{name} names the value {generic_clash[0]!r}")
+        fed_by = {
+            path.split(".")[0]
+            for value in arguments.values()
+            if isinstance(value, dict)
+            for path in ([value["from"]] if "from" in value else value["from_all"])
+        }
+        missing = [dep for dep in subtask["depends_on"] if dep in self.calls and dep not in fed_by]
+        if missing:
+            raise Dropped(DropReason.NO_DATA_FLOW, f"{sid} uses no result of {', '.join(missing)}")
+        fields = {f["name"]: f for f in form["returns"]}
+        parameters = {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+        returns = {
+            "type": "object",
+            "properties": {
+                n: {"type": f["type"], "description": f["description"].strip()} for n, f in fields.items()
+            },
+            "required": list(fields),
+            "additionalProperties": False,
+        }
+        for part in (parameters, returns):
+            problem = schema_problem(part)
+            if problem:
+                raise Dropped(DropReason.INVALID_SCHEMA, f"{name}: {problem}")
+        spec: dict[str, Any] = {
+            "type": "function",
+            "function": {
+                "name": name,
+                "description": form["description"].strip(),
+                "parameters": parameters,
+            },
+            "returns": returns,
+        }
+        if not self._reuses(spec):
+            self.functions.append(spec)
+        self.returns[sid] = {n: f["type"] for n, f in fields.items()}
+        self.calls[sid] = {"function": spec["function"]["name"], "arguments": arguments}
+
+    def _reuses(self, spec: dict[str, Any]) -> bool:
+        """True when an identical function exists (two subtasks, one function);
+        a different function under a taken name is renamed ``name_2``, ..."""
+        name = spec["function"]["name"]
+        for other in self.functions:
+            if other["function"]["name"] == name:
+                if other == spec:
+                    return True
+                taken = {f["function"]["name"] for f in self.functions}
+                number = 2
+                while f"{name}_{number}" in taken:
+                    number += 1
+                spec["function"]["name"] = f"{name}_{number}"
+                return False
+        return False
+
+
+async def synthesize_functions(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+    builder = FunctionBuilder(item)
+    subtasks = item["subtasks"]
+    needed = {dep for subtask in subtasks for dep in subtask["depends_on"]}
+    for subtask in subtasks:  # composition lists subtasks after those they depend on
+        sources = builder.sources(subtask)
+        form = await ctx.ask(
+            key,
+            "function",
+            function_schema(sources, may_skip=subtask["id"] not in needed),
+            scenario=item["scenario"],
+            instruction=item["instruction"],
+            task=subtask["instruction"],
+            upstream=builder.describe_upstream(subtask),
+            sources=", ".join(["task", *sources]),
+        )
+        builder.add(subtask, form)
+    if len(builder.calls) < 2:
+        raise Dropped(DropReason.FEWER_THAN_TWO_CALLS, f"{len(builder.calls)} call(s)")
+    return {**item, "functions": builder.functions, "calls": builder.calls}

@@ -1,0 +1,164 @@
+"""What every stage shares: the synth model behind a concurrency bound, prompt files, drops,
+and what each row's calls cost.
+
+A row starts with its first model call. Before that call the context asks
+its ``budget`` whether a cap is reached; if so the row does not start
+(``NotStarted``), while rows that have started go on to the end."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hashlib
+from collections.abc import Callable
+from importlib import resources
+from string import Template
+from typing import Any
+
+from button.data_model.trajectory import Usage
+from button.errors import StructuredOutputError
+from button.llm.client import ModelClient
+
+PROMPT_PREFIX = "synth_"
+
+
+class NotStarted(Exception):
+    """A row was not started: a budget cap is reached (``reason`` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DropReason(enum.StrEnum):
+    """Why a row was dropped: the code the report counts and the stage files keep."""
+
+    TOO_SHORT = "rule: too short"
+    TOO_LONG = "rule: too long"
+    MARKUP = "rule: has markup or code characters"
+    TOO_FEW_WORDS = "rule: too few words"
+    NAMES_TOOL = "rule: names a tool or identifier"
+    NO_DETAIL = "rule: no concrete detail"
+    OFF_SCENARIO = "rule: off the scenario"
+    REPEATS_SUBTASK = "rule: repeats a subtask"
+    INSTRUCTION_NAMES_TOOL = "rule: instruction names a tool"
+    INSTRUCTION_MISSES_SUBTASK = "rule: instruction misses a subtask"
+    OFF_CONVERSATION = "rule: off the conversation"
+    NAME_NOT_IN_CONVERSATION = "rule: a name not in the conversation"
+    ARGUMENT_NOT_BOOLEAN = "rule: argument not a boolean"
+    ARGUMENT_NOT_INTEGER = "rule: argument not an integer"
+    ARGUMENT_NOT_IN_TASK = "rule: argument not in task"
+    FUNCTION_NOT_GENERIC = "rule: function not generic"
+    NO_DATA_FLOW = "rule: no data flow"
+    INVALID_SCHEMA = "rule: invalid schema"
+    FEWER_THAN_TWO_CALLS = "rule: fewer than two calls"
+    NEAR_DUPLICATE = "near-duplicate"
+    BAD_LENGTH = "bad length"
+    NO_USER_MESSAGE = "no user message"
+    NO_ATOMIC_TASKS = "no atomic tasks"
+    TASK_RULE = "task rule"
+    MORE_THAN_ONE_CALL = "model: needs more than one call"
+    DETAILS_MISSING = "model: details missing"
+    SUBTASKS_INCOMPLETE = "model: subtasks incomplete"
+    MODEL_OUTPUT_INVALID = "model output invalid"
+
+
+class Dropped(Exception):
+    """A row is dropped: ``reason`` is the code for the report, ``detail`` says more."""
+
+    def __init__(self, reason: DropReason, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def prompt_text(name: str) -> str:
+    path = resources.files("simulator").joinpath(f"prompts/{PROMPT_PREFIX}{name}.md")
+    return path.read_text(encoding="utf-8")
+
+
+def prompt_messages(name: str, **values: str) -> list[dict[str, str]]:
+    """The chat messages of a prompt file: its ``## system`` and ``## user`` sections,
+    with ``$name`` placeholders filled in."""
+    messages: list[dict[str, str]] = []
+    for block in Template(prompt_text(name)).substitute(values).split("\n## ")[1:]:
+        role, _, body = block.partition("\n")
+        messages.append({"role": role.strip(), "content": body.strip()})
+    return messages
+
+
+def prompts_digest() -> str:
+    """One hash over every synth prompt file: a changed prompt is a changed config."""
+    digest = hashlib.sha256()
+    folder = resources.files("simulator").joinpath("prompts")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.startswith(PROMPT_PREFIX) and entry.name.endswith(".md"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def row_seed(seed: int, row: str, prompt: str) -> int:
+    """The model's sampling seed for one prompt of one row: the same on every rerun
+    and resume, different across rows and prompts (31 bits, as llama.cpp takes)."""
+    digest = hashlib.sha256(f"{seed}\0{row}\0{prompt}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+class SynthContext:
+    """The synth model, asked through prompt files with a bound on calls in flight."""
+
+    def __init__(
+        self,
+        client: ModelClient,
+        concurrency: int,
+        seed: int = 0,
+        budget: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.client = client
+        self.seed = seed
+        self.budget = budget  # which cap is reached, or None
+        self._slots = asyncio.Semaphore(concurrency)
+        self._rows: dict[str, Usage] = {}  # started rows of the running stage -> their usage
+
+    def take_usage(self, row: str) -> Usage | None:
+        """What ``row``'s calls cost (None: it made none); the row is done with."""
+        return self._rows.pop(row, None)
+
+    async def ask(self, row: str, prompt: str, schema: dict[str, Any], **values: str) -> Any:
+        """A JSON value valid against ``schema``, sampled with ``row``'s seed; the
+        schema's title names the prompt."""
+        titled = {"title": f"{PROMPT_PREFIX}{prompt}", **schema}
+        async with self._slots:
+            if row not in self._rows:
+                reached = self.budget() if self.budget is not None else None
+                if reached is not None:
+                    raise NotStarted(reached)
+                self._rows[row] = Usage()
+            try:
+                value, usage = await self.client.complete_json(
+                    prompt_messages(prompt, **values),
+                    titled,
+                    name=f"{PROMPT_PREFIX}{prompt}",
+                    seed=row_seed(self.seed, row, prompt),
+                )
+            except StructuredOutputError as error:
+                self._rows[row].add(error.usage or Usage())
+                raise
+        self._rows[row].add(usage)
+        return value
+
+
+# Plain one-line text: no markup, escapes or JSON fragments in fields. The length
+# bounds reach llama.cpp's grammar; the pattern is checked by jsonschema after the
+# call (button.llm.structured leaves patterns out of what llama.cpp sees), and a
+# mismatch is asked for again.
+PLAIN_TEXT_CHARS = r"A-Za-z0-9_ ,.:;'()$%/?!+@-"
+
+
+def text_field(min_length: int, max_length: int) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": f"^[{PLAIN_TEXT_CHARS}]*$",
+        "minLength": min_length,
+        "maxLength": max_length,
+    }

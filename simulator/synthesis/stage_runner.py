@@ -1,0 +1,134 @@
+"""Runs one stage over its inputs: skips finished rows, bounds nothing itself
+(the model calls are bounded in ``SynthContext``), records every row with what
+its calls cost, and counts what it kept and dropped, and why. Rows a budget
+cap kept from starting are not recorded: the stage ends with
+``BudgetReached`` once the started ones are done."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.progress import Progress
+
+from button.cost.cost_table import counted
+from button.errors import BudgetReached, StructuredOutputError
+from simulator.synthesis.stage_context import Dropped, DropReason, NotStarted, SynthContext
+from simulator.synthesis.stage_store import Record, StageStore
+
+Item = dict[str, Any]
+Work = Callable[[str, Item], Awaitable[Item]]
+Check = Callable[[str, Item], Dropped | None]
+
+
+@dataclass
+class Stage:
+    """``precheck`` runs on inputs in input order before any model call (and sees
+    finished rows too, so order-dependent rules such as de-duplication give the
+    same answer on a rerun); ``postcheck`` runs on outputs as they finish."""
+
+    name: str
+    title: str
+    work: Work
+    precheck: Check | None = None
+    postcheck: Check | None = None
+
+
+@dataclass
+class StageReport:
+    name: str
+    title: str
+    inputs: int = 0
+    kept: int = 0
+    reused: int = 0  # rows finished by an earlier run
+    not_started: int = 0  # rows a budget cap kept from starting
+    dropped: Counter[DropReason] = field(default_factory=Counter)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.name,
+            "in": self.inputs,
+            "kept": self.kept,
+            "dropped": sum(self.dropped.values()),
+            "reused": self.reused,
+            "not_started": self.not_started,
+            "why": dict(self.dropped.most_common()),
+        }
+
+
+class StageRunner:
+    def __init__(self, store: StageStore, progress: Progress, ctx: SynthContext | None = None) -> None:
+        self.store = store
+        self.progress = progress
+        self.ctx = ctx  # where each row's cost is counted
+        self.reports: list[StageReport] = []
+
+    async def run(self, stage: Stage, inputs: list[tuple[str, Item]]) -> list[tuple[str, Item]]:
+        """The kept outputs, in input order."""
+        log = self.store.log(stage.name)
+        report = StageReport(stage.name, stage.title, inputs=len(inputs))
+        self.reports.append(report)
+        bar = self.progress.add_task(stage.title, total=len(inputs))
+        todo: list[tuple[str, Item]] = []
+        for key, item in inputs:
+            verdict = stage.precheck(key, item) if stage.precheck else None
+            if key in log.done:
+                report.reused += 1
+                self.progress.advance(bar)
+            elif verdict is not None:
+                await log.append(Record(key, reason=verdict.reason, detail=verdict.detail))
+                self.progress.advance(bar)
+            else:
+                todo.append((key, item))
+        if stage.postcheck:
+            for key, _ in inputs:
+                done = log.done.get(key)
+                if done is not None and done.kept:
+                    stage.postcheck(key, done.data)
+
+        stopped: list[str] = []
+
+        async def one(key: str, item: Item) -> None:
+            try:
+                data = await stage.work(key, item)
+                verdict = stage.postcheck(key, data) if stage.postcheck else None
+                record = Record(key, data=data)
+                if verdict is not None:
+                    record = Record(key, reason=verdict.reason, detail=verdict.detail)
+            except Dropped as dropped:
+                record = Record(key, reason=dropped.reason, detail=dropped.detail)
+            except StructuredOutputError as error:
+                record = Record(key, reason=DropReason.MODEL_OUTPUT_INVALID, detail=error.what)
+            except NotStarted as cap:
+                stopped.append(cap.reason)
+                return
+            record.usage = self.ctx.take_usage(key) if self.ctx is not None else None
+            await log.append(record)
+            self.progress.advance(bar)
+
+        tasks = [asyncio.create_task(one(key, item)) for key, item in todo]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        if stopped:
+            report.not_started = len(stopped)
+            raise BudgetReached(
+                f"{stopped[0]}; {counted(len(stopped), 'row')} of stage '{stage.title}' not started",
+                where=str(self.store.work_dir),
+            )
+        kept: list[tuple[str, Item]] = []
+        for key, _ in inputs:
+            record = log.done[key]
+            if record.reason is None:
+                kept.append((key, record.data))
+            else:
+                report.dropped[record.reason] += 1
+        report.kept = len(kept)
+        return kept

@@ -1,0 +1,151 @@
+"""Rules on generated text: length, naming no tool, concrete details, near-duplicates.
+
+Near-duplicates: texts are lowercased and split into word tokens; two texts are
+near-duplicates when ``difflib.SequenceMatcher`` over their token lists gives a
+ratio of at least ``NEAR_DUPLICATE_RATIO``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from simulator.synthesis.stage_context import DropReason
+
+NEAR_DUPLICATE_RATIO = 0.85
+MIN_TASK_CHARS = 20
+MAX_TASK_CHARS = 300
+MIN_TASK_WORDS = 4
+
+_WORD = re.compile(r"[a-z0-9]+")
+# snake_case or camelCase identifiers, calls like ``lookup()``, or words about tools
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[a-z]{2,}[A-Z]\w*\b|\b\w+\(\)")
+_TOOL_WORD = re.compile(r"\b(?:function|tool|api|endpoint)s?\b", re.IGNORECASE)
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "for",
+        "from",
+        "with",
+        "into",
+        "onto",
+        "that",
+        "this",
+        "then",
+        "than",
+        "them",
+        "they",
+        "their",
+        "there",
+        "what",
+        "which",
+        "when",
+        "where",
+        "find",
+        "get",
+        "give",
+        "make",
+        "need",
+        "needs",
+        "using",
+        "based",
+        "after",
+        "before",
+        "about",
+        "your",
+        "have",
+        "will",
+        "each",
+        "both",
+        "also",
+        "some",
+        "more",
+        "most",
+    ]
+)
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def content_words(text: str) -> set[str]:
+    """Words of four or more letters that carry meaning (no stopwords)."""
+    return {word for word in tokens(text) if len(word) >= 4 and word not in _STOPWORDS}
+
+
+def similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, tokens(a), tokens(b), autojunk=False).ratio()
+
+
+def tool_name_in(text: str) -> str | None:
+    """The first identifier-like or tool-talking word in ``text``, or None."""
+    match = _IDENTIFIER.search(text) or _TOOL_WORD.search(text)
+    return match.group(0) if match else None
+
+
+@dataclass(frozen=True)
+class TextProblem:
+    """Why a text is not a usable task description: the code, and the particulars."""
+
+    reason: DropReason
+    detail: str
+
+
+def task_text_problem(text: str) -> TextProblem | None:
+    """Why ``text`` is not a usable task description, or None."""
+    text = text.strip()
+    if len(text) < MIN_TASK_CHARS:
+        return TextProblem(DropReason.TOO_SHORT, f"{len(text)} chars, need {MIN_TASK_CHARS}")
+    if len(text) > MAX_TASK_CHARS:
+        return TextProblem(DropReason.TOO_LONG, f"{len(text)} chars, at most {MAX_TASK_CHARS}")
+    if re.search(r"&#?\w+;|[<>{}\[\]\\]", text):
+        return TextProblem(DropReason.MARKUP, "")
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    if len(words) < MIN_TASK_WORDS:
+        return TextProblem(DropReason.TOO_FEW_WORDS, f"{len(words)}, need {MIN_TASK_WORDS}")
+    word = tool_name_in(text)
+    if word:
+        return TextProblem(DropReason.NAMES_TOOL, repr(word))
+    return None
+
+
+def has_concrete_detail(text: str) -> bool:
+    """A number, or a capitalized word that does not start a sentence (a name or place)."""
+    if re.search(r"\d", text):
+        return True
+    words = text.split()
+    return any(
+        word[:1].isupper() and not words[i - 1].endswith((".", "!", "?", ":"))
+        for i, word in enumerate(words)
+        if i > 0
+    )
+
+
+class NearDuplicates:
+    """Texts seen so far; ``check`` says which earlier text a new one repeats."""
+
+    def __init__(self, ratio: float = NEAR_DUPLICATE_RATIO) -> None:
+        self.ratio = ratio
+        self._seen: list[tuple[str, str]] = []  # (label, text)
+
+    def match(self, text: str) -> str | None:
+        for label, seen in self._seen:
+            if similarity(text, seen) >= self.ratio:
+                return label
+        return None
+
+    def add(self, label: str, text: str) -> None:
+        self._seen.append((label, text))
+
+    def check(self, label: str, text: str) -> str | None:
+        """The label of an earlier near-duplicate, or None (and remember ``text``)."""
+        earlier = self.match(text)
+        if earlier is None:
+            self.add(label, text)
+        return earlier
