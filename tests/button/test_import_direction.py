@@ -4,7 +4,8 @@
   a module imports from its own layer or the ones before it;
 - no module imports ``button.cli.main``, the entry point that loads the command modules
   (their shared helpers are in ``button.cli.help_format``);
-- no cycle between modules.
+- no cycle between modules;
+- no two modules share a file name.
 """
 
 from __future__ import annotations
@@ -65,3 +66,12 @@ def test_no_import_cycles() -> None:
         TopologicalSorter(GRAPH).prepare()
     except CycleError as error:
         raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    """A file name says one job: ``runner.py`` in two folders would say two."""
+    by_name: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        if path.name != "__init__.py":
+            by_name.setdefault(path.name, []).append(name)
+    assert {file: names for file, names in by_name.items() if len(names) > 1} == {}

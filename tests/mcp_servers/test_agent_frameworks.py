@@ -199,7 +199,9 @@ async def test_the_agents_sdk_runs_a_two_step_task_to_its_end_on_button_model_se
         settings = ModelSettings(temperature=0.0)
         # The system prompt button gives the embedded assistant: without it the 1.5B model called
         # the same tools again until the SDK's turn limit.
-        instructions = (ROOT / "harness" / "run" / "prompts" / "assistant_system.md").read_text(encoding="utf-8")
+        instructions = (ROOT / "harness" / "run" / "prompts" / "assistant_system.md").read_text(
+            encoding="utf-8"
+        )
         agent = Agent(
             name="travel",
             instructions=instructions,
