@@ -4,7 +4,7 @@ A call is answered in four steps (ARCHITECTURE.md, "Where a behaviour lives"):
 
 1. the arguments are validated against the function's ``parameters`` and
    refused when they hold a template slot such as ``<order-id>``
-   (``simulator.placeholders``); a bad call gets an error naming the field
+   (``button.validation.placeholders``); a bad call gets an error naming the field
    and the rule, never an exception;
 2. the context is built: the function, the atomic task it serves
    (``Task.subtask_for``), the task's scenario and instruction, and the
@@ -32,10 +32,10 @@ from button.data_model.task import AtomicTask, FunctionSpec, Task
 from button.data_model.trajectory import Usage
 from button.errors import ModelError, StructuredOutputError
 from button.llm.client import ModelClient
+from button.validation.placeholders import placeholder_in
 from button.validation.schemas import first_error
 from simulator.episodes import HISTORY_SHOWN, Episode, EpisodeStore, Given, ToolCall, clipped, stands_for
 from simulator.episodes import shown as shown_arguments
-from simulator.placeholders import placeholder_in
 from simulator.sim_cache import SimCache, canonical_json, digest
 
 SYSTEM_PROMPT = resources.files("simulator").joinpath("prompts/tool_agent.md").read_text(encoding="utf-8")
@@ -74,7 +74,7 @@ def is_object_schema(schema: dict[str, Any]) -> bool:
 def argument_error(spec: FunctionSpec, arguments: dict[str, Any]) -> str | None:
     """Why ``arguments`` do not fit the function's ``parameters`` (first problem), or None.
 
-    A template slot such as ``<order-id>`` is refused too (``simulator.placeholders``).
+    A template slot such as ``<order-id>`` is refused too (``button.validation.placeholders``).
     """
     error = first_error(spec.function.parameters, arguments)
     if error is None:

@@ -12,6 +12,13 @@ answers with the bare JSON object, or with JSON objects in Markdown code
 fences (Qwen2.5-Coder does), parallel calls as objects in a row or a JSON
 list: when no tagged call is found, such objects are read as calls too, but
 only when every one of them names an offered tool.
+
+A small model also calls a lookup and, in the same reply, the calls that
+need its result, with a template slot for the value (``"<warehouse-id>"``).
+Those calls are dropped when the reply has a call that is ready to run; the
+model makes them in its next turn, with the lookup's result in the prompt.
+(Calls that all wait are kept: the tool simulator refuses them with an
+error saying why.)
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from button.validation.placeholders import placeholder_in
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -36,6 +45,19 @@ class ParsedReply:
 
 def parse_reply(text: str, offered: set[str]) -> ParsedReply:
     """Split a model's reply into its text and its tool calls (OpenAI format, arguments as JSON text)."""
+    reply = _read_reply(text, offered)
+    ready = [call for call in reply.tool_calls if not _waits_for_a_value(call)]
+    if ready and len(ready) < len(reply.tool_calls):
+        return ParsedReply(content=reply.content, tool_calls=ready)
+    return reply
+
+
+def _waits_for_a_value(call: dict[str, Any]) -> bool:
+    """True when the call's arguments hold a template slot where a value belongs."""
+    return placeholder_in(json.loads(call["function"]["arguments"])) is not None
+
+
+def _read_reply(text: str, offered: set[str]) -> ParsedReply:
     reply = _calls_in(text, _BLOCK, names=None)
     if reply.tool_calls or not offered:
         return reply

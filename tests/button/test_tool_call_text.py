@@ -123,3 +123,28 @@ def test_calls_in_a_row_count_only_when_every_one_is_an_offered_call() -> None:
     for text in (unoffered, trailing, not_a_call):
         reply = parse_reply(text, OFFERED)
         assert reply.tool_calls == [] and reply.content == text
+
+
+def test_calls_waiting_for_a_value_are_dropped_beside_a_call_that_has_its_values() -> None:
+    """The 1.5B model called a lookup and, in the same reply, the calls needing its result
+    with ``<nearest-warehouse-id>`` for the id: only the lookup is ready to run."""
+    text = (
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>\n'
+        '<tool_call>{"name": "get_time", "arguments": {"zone": "<zone-of-city>"}}</tool_call>\n'
+        '<tool_call>{"name": "get_time", "arguments": {"zone": "{{ zone }}"}}</tool_call>'
+    )
+    reply = parse_reply(text, OFFERED)
+    assert [arguments(call) for call in reply.tool_calls] == [{"city": "Oslo"}]
+
+
+def test_calls_that_all_wait_for_a_value_are_kept_for_the_tool_to_refuse() -> None:
+    text = '<tool_call>{"name": "get_time", "arguments": {"zone": "<zone-of-city>"}}</tool_call>'
+    assert [arguments(call) for call in parse_reply(text, OFFERED).tool_calls] == [{"zone": "<zone-of-city>"}]
+
+
+def test_parallel_calls_with_their_values_are_all_kept() -> None:
+    text = (
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>\n'
+        '<tool_call>{"name": "get_time", "arguments": {"zone": "<b>CET</b>"}}</tool_call>'
+    )
+    assert len(parse_reply(text, OFFERED).tool_calls) == 2

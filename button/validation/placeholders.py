@@ -5,7 +5,7 @@ writes a slot where the value belongs and calls everything at once. A real
 API would refuse such an id; a tool simulator that answers it plausibly hides
 the mistake and lets the conversation go on with invented data. So the tool
 simulator refuses a call holding a slot, with an error the assistant can act
-on (tests/simulator/test_placeholders.py holds the cases).
+on (tests/button/test_placeholders.py holds the cases).
 
 A slot is a whole string value (blanks around it aside) of one of the forms
 ``<words-or_names>`` (with a ``-``, ``_`` or space inside, or in capitals,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from simulator.placeholders import placeholder_in
+from button.validation.placeholders import placeholder_in
 
 PLACEHOLDERS: list[tuple[dict[str, Any], str, str]] = [
     ({"warehouse_id": "<nearest-warehouse-id>"}, "warehouse_id", "<nearest-warehouse-id>"),
