@@ -16,7 +16,6 @@ from urllib.parse import quote
 from rich.console import Console
 
 from button.cli.arg_types import command_line, number_in, port_number
-from button.cli.help_format import HelpFormatter
 from button.cli.interrupts import run_async
 from button.data_model.task import Task
 from button.errors import ConfigError, InputError
@@ -68,14 +67,11 @@ examples:
 """
 
 
+HELP = "serve task functions as an MCP server backed by the tool simulator"
+
+
 def register(subparsers: Any) -> None:
-    serve = subparsers.add_parser(
-        "serve",
-        help="serve task functions as an MCP server backed by the tool simulator",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=HelpFormatter,
-    )
+    serve = subparsers.add_parser("serve", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     serve.add_argument(
         "source",
         nargs="*",

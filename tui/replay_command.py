@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from button.cli.help_format import HelpFormatter
-
 
 def register(subparsers: Any) -> None:
     replay = subparsers.add_parser(
@@ -21,7 +19,6 @@ def register(subparsers: Any) -> None:
         epilog="examples:\n  button replay fixtures/runs/sample\n"
         "  button replay runs/demo/trajectories.jsonl --tasks fixtures/tasks.jsonl\n"
         "  button replay fixtures/runs/sample --task travel.flight_then_hotel",
-        formatter_class=HelpFormatter,
     )
     replay.add_argument("path", metavar="RUN_DIR_OR_TRAJECTORIES_FILE")
     replay.add_argument("--task", metavar="ID", help="list only this task's trajectories and open the first")

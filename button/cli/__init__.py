@@ -1,1 +1,1 @@
-"""The ``button`` program: its entry point, the shared help format and argument types, the core's own commands, and stopping on a signal."""
+"""The ``button`` program: its entry point, the argument types and signal handling the command modules share, and the core's own commands."""

@@ -1,10 +1,10 @@
 """The ``button`` program: one subcommand per arrow of the flow.
 
 Each subcommand lives in the package that does its work, in a module with a
-``register(subparsers)`` function that adds its parser and sets ``handler``.
-What those modules share with this one (the help formatter) is in
-``button.cli.help_format``, which imports none of them, so imports run one way:
-this module -> command modules -> ``help_format``.
+``register(subparsers)`` function that adds its parser and sets ``handler``;
+nothing imports this module back (imports run one way). Every parser made
+under it is an ``ArgumentParser`` of this module, so each keeps its examples
+as written and reports a usage error on one line.
 Those modules import their heavy dependencies inside the handler, so
 ``button --help`` stays fast. Errors we raise on purpose print as
 ``error: WHERE: WHAT`` with exit code 2 (bad input; a usage error too, on
@@ -29,7 +29,6 @@ from rich.console import Console
 
 from button import __version__
 from button.cli import interrupts
-from button.cli.help_format import HelpFormatter
 from button.cli.interrupts import Stopped
 from button.errors import ButtonError
 from button.redact import clean
@@ -54,11 +53,16 @@ examples:
   button model check
   button model serve --port 8080
 
-Every role's model is the embedded SmolLM2-135M-Instruct unless
---<role>-base-url/--<role>-model (or BUTTON_<ROLE>_BASE_URL/_MODEL) say otherwise.
+Every role's model is the embedded Qwen2.5-Coder-1.5B-Instruct unless
+--embedded NAME|FILE.gguf, or --<role>-base-url/--<role>-model (or
+BUTTON_<ROLE>_BASE_URL/_MODEL), say otherwise.
 """
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in descriptions and epilogs as written."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -71,6 +75,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
         self.set_defaults(parsed_by=self.prog)
 
@@ -100,7 +105,6 @@ def build_parser() -> ArgumentParser:
         description="Compositional multi-turn function calling: synthesize tasks, serve "
         "simulated tools over MCP, run and score assistants, export training data.",
         epilog=EPILOG,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"button {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from button.cli.arg_types import port_number
-from button.cli.help_format import HelpFormatter
 from button.cli.interrupts import run_async
 from button.llm.endpoints import Role, add_embedded_flag, add_endpoint_flags, endpoint_from_args
 
@@ -47,7 +46,6 @@ def register(subparsers: Any) -> None:
         description="The embedded models (Qwen2.5-Coder-1.5B-Instruct by default, SmolLM2-135M "
         "for fast smoke tests), known by sha256 and served by llama-cpp-python, and endpoint checks.",
         epilog="examples:\n  button model list\n  button model serve --port 8080\n  button model check",
-        formatter_class=HelpFormatter,
     )
     commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     listing = commands.add_parser(
@@ -56,7 +54,6 @@ def register(subparsers: Any) -> None:
         description="List the catalog of embedded models with their identity (file, size, sha256) "
         "and where each one's file would come from on this machine. Reads no model file.",
         epilog="example:\n  button model list",
-        formatter_class=HelpFormatter,
     )
     listing.set_defaults(handler=lambda args: list_command())
     serve = commands.add_parser(
@@ -69,7 +66,6 @@ def register(subparsers: Any) -> None:
         epilog="example:\n  button model serve --port 8080\n"
         "  BUTTON_ASSISTANT_BASE_URL=http://127.0.0.1:8080/v1 "
         "BUTTON_ASSISTANT_MODEL=qwen2.5-coder-1.5b button model check",
-        formatter_class=HelpFormatter,
     )
     serve.add_argument("--port", type=port_number, help="port to listen on (default: a free one)")
     add_embedded_flag(serve)
@@ -83,7 +79,6 @@ def register(subparsers: Any) -> None:
         epilog="examples:\n  button model check\n"
         "  button model check --assistant-base-url http://localhost:11434/v1 "
         "--assistant-model qwen2.5:7b",
-        formatter_class=HelpFormatter,
     )
     add_endpoint_flags(check, Role.ASSISTANT)
     check.set_defaults(handler=lambda args: run_async(check_command(args)))

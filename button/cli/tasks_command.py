@@ -21,7 +21,6 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
 
     tasks = subparsers.add_parser(
         "tasks",
@@ -29,7 +28,6 @@ def register(subparsers: Any) -> None:
         description='Work with task files (JSONL, one task a line, or {"tasks": [...]}).',
         epilog="examples:\n  button tasks validate fixtures/tasks.jsonl\n"
         "  button tasks show fixtures/tasks.jsonl --task travel.flight_then_hotel",
-        formatter_class=HelpFormatter,
     )
     commands = tasks.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
     validate = commands.add_parser(
@@ -39,7 +37,6 @@ def register(subparsers: Any) -> None:
         "Prints one line per valid task and one error line per problem "
         "(file:line or file: tasks[i], field path, reason).",
         epilog="example:\n  button tasks validate fixtures/tasks.jsonl fixtures/tasks_object.json",
-        formatter_class=HelpFormatter,
     )
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.set_defaults(handler=validate_command)
@@ -48,7 +45,6 @@ def register(subparsers: Any) -> None:
         help="print one task readably",
         description="Print a task: scenario, instruction, subtasks, functions and plan.",
         epilog="example:\n  button tasks show fixtures/tasks.jsonl --task travel.flight_then_hotel",
-        formatter_class=HelpFormatter,
     )
     show.add_argument("file", metavar="FILE")
     show.add_argument("--task", required=True, metavar="ID", help="the task id")

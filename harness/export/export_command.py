@@ -41,17 +41,13 @@ examples:
   button export runs/smoke --format button --out data/b.jsonl --status completed --min-score f1=0.8"""
 
 
+HELP = "write trajectories as fine-tuning data"
+
+
 def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
     from harness.export.export_run import FORMATS
 
-    parser = subparsers.add_parser(
-        "export",
-        help="write trajectories as fine-tuning data",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=HelpFormatter,
-    )
+    parser = subparsers.add_parser("export", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("run", metavar="RUN", help="run directory or trajectories.jsonl")
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), help="record format")
     parser.add_argument("--out", required=True, metavar="FILE", help="output JSONL file (replaced)")

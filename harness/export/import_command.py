@@ -41,17 +41,13 @@ examples:
   button score runs/buttoninstruct && button replay runs/buttoninstruct"""
 
 
+HELP = "turn existing conversations (OpenAI, ShareGPT, BUTTON) into a run directory"
+
+
 def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
     from harness.export.export_run import FORMATS
 
-    parser = subparsers.add_parser(
-        "import",
-        help="turn existing conversations (OpenAI, ShareGPT, BUTTON) into a run directory",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=HelpFormatter,
-    )
+    parser = subparsers.add_parser("import", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("file", metavar="FILE", type=Path, help="JSONL file of conversations")
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), help="record format")
     parser.add_argument(

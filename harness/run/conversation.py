@@ -32,7 +32,7 @@ from button.errors import ButtonError, StructuredOutputError
 from button.llm.client import ModelClient
 from button.llm.endpoints import Role
 from harness.run.assistant_protocol import AssistantProtocol, read_reply, request_for
-from harness.run.mcp_tools import ToolSession
+from harness.run.mcp_tools import ToolOutcome, ToolSession
 from simulator.user_agent import Line, UserSimulator
 
 
@@ -75,12 +75,20 @@ class TrajectoryBuilder:
         """Count ``usage`` under ``role`` (also the cost of a turn that failed)."""
         self.trajectory.usage.setdefault(role.value, Usage()).add(usage)
 
-    def tool_model(self, model: str | None) -> None:
-        """Record the model another MCP server's tool simulator reported in its results: it prices
-        the tool role's usage (by model name, its endpoint not being known here). A simulator
-        served here is recorded already."""
-        if model and Role.TOOL.value not in self.trajectory.endpoints:
-            self.trajectory.endpoints[Role.TOOL.value] = EndpointInfo(model=model, base_url="")
+    def add_tool_outcome(self, outcome: ToolOutcome) -> None:
+        """Add a tool message with what it cost, and the model another MCP server's tool
+        simulator reported in it: that prices the tool role's usage (by model name, its
+        endpoint not being known here). A simulator served here is recorded already."""
+        if outcome.model and Role.TOOL.value not in self.trajectory.endpoints:
+            self.trajectory.endpoints[Role.TOOL.value] = EndpointInfo(model=outcome.model, base_url="")
+        self.add(
+            outcome.message,
+            MessageSource.TOOL_SERVER,
+            role=Role.TOOL,
+            latency_s=outcome.latency_s,
+            usage=outcome.usage,
+            error=outcome.error,
+        )
 
     def finish(self, status: TrajectoryStatus, error: str | None = None) -> Trajectory:
         self.trajectory.status = status
@@ -173,12 +181,4 @@ async def _converse(
                 transcript.append(Line("assistant", reading.message.get("content") or ""))
                 break
             for outcome in await tools.call_all(calls):
-                builder.tool_model(outcome.model)
-                builder.add(
-                    outcome.message,
-                    MessageSource.TOOL_SERVER,
-                    role=Role.TOOL,
-                    latency_s=outcome.latency_s,
-                    usage=outcome.usage,
-                    error=outcome.error,
-                )
+                builder.add_tool_outcome(outcome)

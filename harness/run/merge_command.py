@@ -40,16 +40,11 @@ examples:
   button merge tasks-0.jsonl tasks-1.jsonl --out tasks.jsonl"""
 
 
-def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
+HELP = "join the outputs of shards (run directories or synthesized task files) into one"
 
-    parser = subparsers.add_parser(
-        "merge",
-        help="join the outputs of shards (run directories or synthesized task files) into one",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=HelpFormatter,
-    )
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("merge", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("shards", nargs="+", type=Path, metavar="SHARD", help="shard outputs")
     parser.add_argument(
         "--out", required=True, type=Path, metavar="OUT", help="the merged run directory or task file"

@@ -63,17 +63,13 @@ examples:
       --assistant-base-url http://vllm:8000/v1 --assistant-model qwen  # then: button merge runs/big-* --out runs/big"""
 
 
+HELP = "run an assistant through tasks over MCP; record trajectories"
+
+
 def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
     from button.cli.interrupts import run_async
 
-    parser = subparsers.add_parser(
-        "run",
-        help="run an assistant through tasks over MCP; record trajectories",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=HelpFormatter,
-    )
+    parser = subparsers.add_parser("run", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("tasks_file", metavar="TASKS", help='task file (JSONL or {"tasks": [...]})')
     parser.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="run directory, e.g. runs/NAME"

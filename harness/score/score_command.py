@@ -86,7 +86,6 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
     from harness.score.metric_table import metric_help
     from harness.score.score_rows import Show
 
@@ -95,7 +94,6 @@ def register(subparsers: Any) -> None:
         help="score a run's trajectories against the plans",
         description=DESCRIPTION.format(metrics=metric_help()),
         epilog=EPILOG,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("run", metavar="RUN", help="run directory or trajectories.jsonl")
     parser.add_argument("--tasks", metavar="FILE", help="task file (default: the one in the run's manifest)")

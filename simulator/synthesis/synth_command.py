@@ -31,7 +31,6 @@ cap to continue.
 
 
 def register(subparsers: Any) -> None:
-    from button.cli.help_format import HelpFormatter
 
     parser = subparsers.add_parser(
         "synth",
@@ -40,7 +39,6 @@ def register(subparsers: Any) -> None:
         "parallel-then-sequential (verified) -> user instruction -> one function per atomic task "
         "-> plan. Writes a task file; reports per stage what was kept and dropped, and why.",
         epilog=EPILOG,
-        formatter_class=HelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--scenarios", type=Path, metavar="FILE", help="scenarios, one a line (# comments)")

@@ -2,8 +2,7 @@
 
 - the packages in layers: ``button`` ◀ ``simulator`` ◀ ``mcp_servers`` ◀ ``harness`` ◀ ``tui``;
   a module imports from its own layer or the ones before it;
-- no module imports ``button.cli.main``, the entry point that loads the command modules
-  (their shared helpers are in ``button.cli.help_format``);
+- no module imports ``button.cli.main``, the entry point that loads the command modules;
 - no cycle between modules;
 - no two modules share a file name.
 """
