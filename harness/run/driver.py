@@ -118,25 +118,40 @@ async def run_tasks(request: RunRequest, *, console: Console | None = None) -> R
 
 
 class _RunProgress:
-    """The progress bar: done, failed, tokens, ETA."""
+    """Progress: a live bar on a terminal; elsewhere (a batch job's log) a line a conversation."""
 
-    def __init__(self, progress: Progress | None, total: int) -> None:
-        self.bar = progress
+    def __init__(self, console: Console | None, bar: Progress | None, total: int) -> None:
+        self.console = console
+        self.bar = bar
+        self.total = total
+        self.done = 0
         self.tokens = 0
         self.failed = 0
-        self.task = progress.add_task("conversations", total=total, failed=0, tokens=0) if progress else None
+        self.started = time.monotonic()
+        self.task = bar.add_task("conversations", total=total, failed=0, tokens=0) if bar else None
 
     def advance(self, trajectory: Trajectory) -> None:
+        self.done += 1
         self.failed += trajectory.status == TrajectoryStatus.ERROR
         self.tokens += sum(usage.total_tokens for usage in trajectory.usage.values())
         if self.bar is not None and self.task is not None:
             self.bar.update(self.task, advance=1, failed=self.failed, tokens=self.tokens)
+        elif self.console is not None:
+            elapsed = int(time.monotonic() - self.started)
+            self.console.print(
+                f"conversations {self.done}/{self.total}: {trajectory.task_id} trial {trajectory.trial} "
+                f"{trajectory.status.value}; {self.failed} failed, {self.tokens:,} tokens, "
+                f"{elapsed // 60}:{elapsed % 60:02d} elapsed",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @contextmanager
 def _progress(console: Console | None, total: int) -> Iterator[_RunProgress]:
-    if console is None:
-        yield _RunProgress(None, total)
+    if console is None or not console.is_terminal:
+        yield _RunProgress(console, None, total)
         return
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -149,7 +164,7 @@ def _progress(console: Console | None, total: int) -> Iterator[_RunProgress]:
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console) as bar:
-        yield _RunProgress(bar, total)
+        yield _RunProgress(console, bar, total)
 
 
 def summary_table(result: RunResult) -> Table:

@@ -147,6 +147,12 @@ def test_errors_are_recorded_and_retried_on_request(tmp_path: Path, tools_url: s
         assert retried.returncode == 0, retried.stderr
         statuses = [t.status for t in read_records(out / "trajectories.jsonl", Trajectory)]
         assert statuses == [TrajectoryStatus.COMPLETED] * 2
+    # not a terminal (a batch job's log): a line a finished conversation, none of a live bar
+    progress = [line for line in first.stderr.splitlines() if line.startswith("conversations ")]
+    assert [line.split(":")[0] for line in progress] == ["conversations 1/2", "conversations 2/2"]
+    assert all(" error; " in line and "elapsed" in line for line in progress)
+    assert "━" not in first.stderr
+    assert sum(line.startswith("conversations ") for line in retried.stderr.splitlines()) == 2
 
 
 def test_bad_input_is_reported_without_a_traceback(tmp_path: Path) -> None:
