@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.tree import Tree
 
+from button.data_model.json_types import ToolArguments
 from button.data_model.task import FromRef, Task, argument_source
 from button.validation.taskfile import load_tasks, read_task_file
 
@@ -121,7 +122,7 @@ def render_task(task: Task) -> Group:
     return Group(header, subtasks, *functions, plan)
 
 
-def _arguments_text(arguments: dict[str, Any]) -> str:
+def _arguments_text(arguments: ToolArguments) -> str:
     parts = []
     for key, value in arguments.items():
         source = argument_source(value)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from button.data_model.json_types import JsonSchema, ToolArguments, ToolDefinition
 from button.data_model.plan_refs import (  # re-exported: the reference forms belong to the task model
     ChoiceFrom,
     Computed,
@@ -83,7 +84,7 @@ class FunctionDef(_Strict):
 
     name: str = Field(pattern=FUNCTION_NAME_PATTERN)
     description: str = ""
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    parameters: JsonSchema = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
 class FunctionSpec(_Strict):
@@ -91,13 +92,13 @@ class FunctionSpec(_Strict):
 
     type: str = Field(default="function", pattern="^function$")
     function: FunctionDef
-    returns: dict[str, Any] | None = None
+    returns: JsonSchema | None = None
 
     @property
     def name(self) -> str:
         return self.function.name
 
-    def openai_tool(self) -> dict[str, Any]:
+    def openai_tool(self) -> ToolDefinition:
         """The tool object as the OpenAI API takes it (without ``returns``)."""
         return {"type": "function", "function": self.function.model_dump()}
 
@@ -119,7 +120,7 @@ class PlannedCall(_Strict):
 
     id: str = Field(pattern=TASK_ID_PATTERN)
     name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: ToolArguments = Field(default_factory=dict)
     subtask: str | None = None
 
 
@@ -144,7 +145,7 @@ class Task(_Strict):
     def subtask(self, subtask_id: str) -> AtomicTask | None:
         return next((s for s in self.subtasks if s.id == subtask_id), None)
 
-    def subtask_for(self, function_name: str, arguments: dict[str, Any] | None = None) -> AtomicTask | None:
+    def subtask_for(self, function_name: str, arguments: ToolArguments | None = None) -> AtomicTask | None:
         """The atomic task a function was made for.
 
         When plan calls of this function name their subtask, the one whose
@@ -174,7 +175,7 @@ class Task(_Strict):
         return [call for group in self.plan or [] for call in group]
 
 
-def _agreement(planned: dict[str, Any], actual: dict[str, Any]) -> int:
+def _agreement(planned: ToolArguments, actual: ToolArguments) -> int:
     """How many literal planned arguments the actual arguments repeat."""
     return sum(
         1 for key, value in planned.items() if argument_source(value) is None and actual.get(key) == value

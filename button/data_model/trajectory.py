@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from button.data_model.json_types import ChatMessage, ToolDefinition
+
 
 class TrajectoryStatus(enum.StrEnum):
     """Every way a conversation ends."""
@@ -91,8 +93,8 @@ class Trajectory(BaseModel):
     trial: int = 0
     run_id: str
     endpoints: dict[str, EndpointInfo] = Field(default_factory=dict)
-    tools: list[dict[str, Any]] = Field(default_factory=list)  # as offered, OpenAI format
-    messages: list[dict[str, Any]] = Field(default_factory=list)
+    tools: list[ToolDefinition] = Field(default_factory=list)  # as offered
+    messages: list[ChatMessage] = Field(default_factory=list)
     meta: list[MessageMeta] = Field(default_factory=list)
     status: TrajectoryStatus
     error: str | None = None

@@ -39,6 +39,15 @@ from typing import Any
 
 from llama_cpp import llama_grammar
 
+from button.data_model.json_types import (
+    ChatMessage,
+    ChatResponse,
+    JsonSchema,
+    ResponseFormat,
+    TextCompletion,
+    ToolChoice,
+    ToolDefinition,
+)
 from button.embedded.chat_template import render_prompt
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.llm.structured import without_patterns
@@ -53,11 +62,11 @@ SAMPLING = (
 def native_tools_handler(
     *,
     llama: Any,
-    messages: list[dict[str, Any]],
-    tools: list[dict[str, Any]] | None = None,
-    tool_choice: str | dict[str, Any] | None = None,
+    messages: list[ChatMessage],
+    tools: list[ToolDefinition] | None = None,
+    tool_choice: ToolChoice | None = None,
     functions: list[dict[str, Any]] | None = None,
-    response_format: dict[str, Any] | None = None,
+    response_format: ResponseFormat | None = None,
     max_tokens: int | None = None,
     stop: str | list[str] | None = None,
     stream: bool = False,
@@ -87,7 +96,7 @@ def native_tools_handler(
     sampling = {key: kwargs[key] for key in SAMPLING if kwargs.get(key) is not None}
     stops = [stop] if isinstance(stop, str) else list(stop or [])
 
-    def complete(text: str, constraint: Any) -> dict[str, Any]:
+    def complete(text: str, constraint: Any) -> TextCompletion:
         tokens = llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         return dict(
             llama.create_completion(
@@ -99,7 +108,7 @@ def native_tools_handler(
     completion = complete(prompt, grammar)
     response = _chat_response(completion, names, forced=bool(forced))
 
-    def again(opening: str, constraint: Any) -> dict[str, Any]:
+    def again(opening: str, constraint: Any) -> ChatResponse:
         retried = complete(prompt + opening, constraint)
         retried["choices"][0]["text"] = opening + retried["choices"][0]["text"]
         retried["usage"] = _added(completion["usage"], retried["usage"])
@@ -117,8 +126,8 @@ def native_tools_handler(
 
 
 def _tool_choice(
-    tools: list[dict[str, Any]], choice: str | dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    tools: list[ToolDefinition], choice: ToolChoice | None
+) -> tuple[list[ToolDefinition], list[ToolDefinition]]:
     """(the tools shown to the model, the tools one of which it must call)."""
     tools = [without_patterns(tool) for tool in tools if tool.get("type", "function") == "function"]
     if not tools or choice == "none":
@@ -134,7 +143,7 @@ def _tool_choice(
     return tools, []
 
 
-def _call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+def _call_schema(tools: list[ToolDefinition]) -> JsonSchema:
     """The JSON Schema of one call of any of ``tools``, name first."""
     options = [
         {
@@ -150,7 +159,7 @@ def _call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
     return options[0] if len(options) == 1 else {"anyOf": options}
 
 
-def _grammar(schema: dict[str, Any]) -> Any:
+def _grammar(schema: JsonSchema) -> Any:
     try:
         return llama_grammar.LlamaGrammar.from_json_schema(
             json.dumps(without_patterns(schema)), verbose=False
@@ -159,7 +168,7 @@ def _grammar(schema: dict[str, Any]) -> Any:
         return llama_grammar.LlamaGrammar.from_string(llama_grammar.JSON_GBNF, verbose=False)
 
 
-def _calls_grammar(tools: list[dict[str, Any]]) -> Any:
+def _calls_grammar(tools: list[ToolDefinition]) -> Any:
     """The rest of a reply that has opened a tool-call block: one call of ``tools``. (More were
     allowed at first; the 1.5B model then repeated calls it had already made.)"""
     calls = llama_grammar.json_schema_to_gbnf(json.dumps(without_patterns(_call_schema(tools))))
@@ -172,7 +181,7 @@ def _calls_grammar(tools: list[dict[str, Any]]) -> Any:
         return _grammar({"type": "object"})
 
 
-def meant_to_call(response: dict[str, Any], names: set[str]) -> bool:
+def meant_to_call(response: ChatResponse, names: set[str]) -> bool:
     """A text reply that names an offered function (a call the model wrote as prose or XML: a
     reply to the user has no reason to spell a function's snake_case name), or that writes a
     tool's response itself (Qwen's template wraps results in ``<tool_response>``; the model
@@ -184,7 +193,7 @@ def meant_to_call(response: dict[str, Any], names: set[str]) -> bool:
     return "<tool_response>" in text or any(re.search(rf"\b{re.escape(name)}\b", text) for name in names)
 
 
-def is_empty(response: dict[str, Any]) -> bool:
+def is_empty(response: ChatResponse) -> bool:
     """A reply with neither a call nor any text."""
     message = response["choices"][0]["message"]
     return not message.get("tool_calls") and not (message.get("content") or "").strip()
@@ -208,7 +217,7 @@ def _token_text(llama: Any, token: int) -> str:
     return str(llama.detokenize([token], special=True).decode("utf-8", errors="ignore"))
 
 
-def _chat_response(completion: dict[str, Any], offered: set[str], *, forced: bool) -> dict[str, Any]:
+def _chat_response(completion: TextCompletion, offered: set[str], *, forced: bool) -> ChatResponse:
     choice = completion["choices"][0]
     text: str = choice["text"]
     if forced:
@@ -218,7 +227,7 @@ def _chat_response(completion: dict[str, Any], offered: set[str], *, forced: boo
     else:
         reply = parse_reply(text, offered)
         content, calls = reply.content, reply.tool_calls
-    message: dict[str, Any] = {
+    message: ChatMessage = {
         "role": "assistant",
         "content": content if content is not None or calls else "",
     }
@@ -241,13 +250,13 @@ def _chat_response(completion: dict[str, Any], offered: set[str], *, forced: boo
     }
 
 
-def _as_chunks(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _as_chunks(response: ChatResponse) -> Iterator[ChatResponse]:
     """The finished reply as OpenAI stream chunks: role, content or calls, then the finish."""
     choice = response["choices"][0]
     message = choice["message"]
     head = {"id": response["id"], "object": "chat.completion.chunk", "created": int(time.time())}
     head["model"] = response["model"]
-    delta: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
+    delta: ChatMessage = {"role": "assistant", "content": message.get("content")}
     if message.get("tool_calls"):
         delta["tool_calls"] = [{"index": index, **call} for index, call in enumerate(message["tool_calls"])]
     yield {**head, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]}

@@ -28,13 +28,14 @@ from typing import Any
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from button.data_model.json_types import ChatMessage, ToolCall, ToolDefinition
 from button.embedded.tool_call_text import CLOSE, OPEN
 
 
 def render_prompt(
     template: str,
-    messages: list[dict[str, Any]],
-    tools: list[dict[str, Any]] | None,
+    messages: list[ChatMessage],
+    tools: list[ToolDefinition] | None,
     *,
     bos_token: str,
     eos_token: str,
@@ -64,7 +65,7 @@ def content_text(content: Any) -> str:
     return str(content)
 
 
-def tool_list_text(tools: list[dict[str, Any]]) -> str:
+def tool_list_text(tools: list[ToolDefinition]) -> str:
     """Instructions listing ``tools`` for a template that has no place for them."""
     lines = [
         "You can call functions. Their signatures, one JSON object a line:",
@@ -76,7 +77,7 @@ def tool_list_text(tools: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _prepared(message: dict[str, Any], *, calls_as_text: bool) -> dict[str, Any]:
+def _prepared(message: ChatMessage, *, calls_as_text: bool) -> ChatMessage:
     prepared = dict(message)
     prepared["content"] = content_text(message.get("content"))
     calls = [_call_with_object_arguments(call) for call in message.get("tool_calls") or []]
@@ -89,7 +90,7 @@ def _prepared(message: dict[str, Any], *, calls_as_text: bool) -> dict[str, Any]
     return prepared
 
 
-def _call_with_object_arguments(call: dict[str, Any]) -> dict[str, Any]:
+def _call_with_object_arguments(call: ToolCall) -> ToolCall:
     function = dict(call.get("function") or {})
     arguments = function.get("arguments")
     if isinstance(arguments, str):
@@ -98,7 +99,7 @@ def _call_with_object_arguments(call: dict[str, Any]) -> dict[str, Any]:
     return {**call, "function": function}
 
 
-def _with_tool_list(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_tool_list(messages: list[ChatMessage], tools: list[ToolDefinition]) -> list[ChatMessage]:
     listing = tool_list_text(tools)
     if messages and messages[0].get("role") == "system":
         first = dict(messages[0])

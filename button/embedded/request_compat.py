@@ -19,16 +19,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from button.embedded.chat_template import content_text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-ASGIApp = Any
+from button.data_model.json_types import ChatRequest
+from button.embedded.chat_template import content_text
 
 CHAT_PATH = "/v1/chat/completions"
 
 
-def rewrite_request(body: dict[str, Any]) -> dict[str, Any]:
+def rewrite_request(body: ChatRequest) -> ChatRequest:
     """The request body in the server's accepted form (a new dict; ``body`` is not changed)."""
     rewritten = dict(body)
     messages = body.get("messages")
@@ -55,7 +54,7 @@ def _message(message: Any) -> Any:
     return message
 
 
-def _allowed_tools(tools: list[Any], choice: dict[str, Any]) -> dict[str, Any]:
+def _allowed_tools(tools: list[Any], choice: dict[str, Any]) -> ChatRequest:
     allowed = choice.get("allowed_tools") or choice
     names = {
         (tool.get("function") or {}).get("name") or tool.get("name")
@@ -81,7 +80,7 @@ class OpenAIRequestCompat:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http" or scope.get("method") != "POST" or scope.get("path") != CHAT_PATH:
             await self.app(scope, receive, send)
             return
@@ -106,7 +105,7 @@ class OpenAIRequestCompat:
         headers.append((b"content-length", str(len(body)).encode()))
         delivered = False
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> Message:
             nonlocal delivered
             if delivered:
                 return dict(await receive())  # disconnects reach the app as they come

@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from button.data_model.json_types import ToolCall
 from button.validation.placeholders import placeholder_in
 
 OPEN = "<tool_call>"
@@ -40,7 +41,7 @@ _FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.DOTALL)
 @dataclass
 class ParsedReply:
     content: str | None
-    tool_calls: list[dict[str, Any]]
+    tool_calls: list[ToolCall]
 
 
 def parse_reply(text: str, offered: set[str]) -> ParsedReply:
@@ -72,7 +73,7 @@ def _read_reply(text: str, offered: set[str]) -> ParsedReply:
 
 def _calls_in(text: str, blocks: re.Pattern[str], names: set[str] | None) -> ParsedReply:
     """The calls in the ``blocks`` of ``text`` (of tools in ``names``, unless None); the rest is text."""
-    calls: list[dict[str, Any]] = []
+    calls: list[ToolCall] = []
     kept: list[str] = []
     position = 0
     for block in blocks.finditer(text):
@@ -113,13 +114,13 @@ def without_line_comments(text: str) -> str:
     return "".join(kept)
 
 
-def read_call(body: str) -> dict[str, Any] | None:
+def read_call(body: str) -> ToolCall | None:
     """One ``{"name": ..., "arguments": {...}}`` object as an OpenAI tool call, else None."""
     calls = read_calls(body)
     return calls[0] if len(calls) == 1 else None
 
 
-def read_calls(body: str) -> list[dict[str, Any]]:
+def read_calls(body: str) -> list[ToolCall]:
     """The calls ``body`` holds as call objects, one or several in a row or in a JSON list, as
     OpenAI tool calls; none unless all of ``body`` is such calls."""
     values = _json_values(body)
@@ -152,7 +153,7 @@ def _json_values(text: str) -> list[Any] | None:
         values.append(value)
 
 
-def _as_call(value: Any) -> dict[str, Any] | None:
+def _as_call(value: Any) -> ToolCall | None:
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         return None
     arguments = value.get("arguments", value.get("parameters", {}))

@@ -25,6 +25,7 @@ import aiohttp
 import httpx2
 import openai
 
+from button.data_model.json_types import ChatMessage, ChatRequest, JsonSchema, ToolChoice, ToolDefinition
 from button.data_model.trajectory import EndpointInfo, Usage
 from button.embedded.catalog import embedded_model
 from button.embedded.model_server import EmbeddedServer
@@ -39,7 +40,7 @@ from button.redact import clean, public_url
 class ChatResult:
     """One assistant message in OpenAI chat format, and what it cost."""
 
-    message: dict[str, Any]
+    message: ChatMessage
     usage: Usage
     latency_s: float
     finish_reason: str | None
@@ -80,10 +81,10 @@ class ModelClient:
 
     async def chat(
         self,
-        messages: Sequence[dict[str, Any]],
+        messages: Sequence[ChatMessage],
         *,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
+        tools: list[ToolDefinition] | None = None,
+        tool_choice: ToolChoice | None = None,
         **extra: Any,
     ) -> ChatResult:
         """One chat completion; the reply as a plain message dict."""
@@ -92,7 +93,7 @@ class ModelClient:
         usage = Usage.of_response(response)
         self.usage.add(usage)
         choice = response.choices[0] if response.choices else None
-        message: dict[str, Any] = {"role": "assistant", "content": None}
+        message: ChatMessage = {"role": "assistant", "content": None}
         if choice is not None:
             message["content"] = choice.message.content
             calls = [
@@ -115,15 +116,15 @@ class ModelClient:
 
     async def create(
         self,
-        messages: Sequence[dict[str, Any]],
+        messages: Sequence[ChatMessage],
         *,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
+        tools: list[ToolDefinition] | None = None,
+        tool_choice: ToolChoice | None = None,
         retry: bool = True,
         **extra: Any,
     ) -> Completion:
         """The checked chat completion; anything else becomes ``ModelError``."""
-        kwargs: dict[str, Any] = {"model": self.model, "messages": list(messages), **extra}
+        kwargs: ChatRequest = {"model": self.model, "messages": list(messages), **extra}
         if tools:
             kwargs["tools"] = tools
             if tool_choice is not None:
@@ -194,8 +195,8 @@ class ModelClient:
 
     async def complete_json(
         self,
-        messages: Sequence[dict[str, Any]],
-        schema: dict[str, Any],
+        messages: Sequence[ChatMessage],
+        schema: JsonSchema,
         *,
         name: str = "result",
         **extra: Any,

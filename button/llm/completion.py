@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from button.data_model.json_types import ChatRequest
 from button.errors import ModelError, clip
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -91,7 +92,7 @@ def read_completion(status: int, content_type: str, body: bytes) -> Completion:
         ) from None
 
 
-def request_body(params: dict[str, Any]) -> bytes:
+def request_body(params: ChatRequest) -> bytes:
     """A request's JSON body as UTF-8, lone surrogates replaced.
 
     Serialized here once, in C, and sent as bytes: the openai client's own path

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 
 import openai
 
+from button.data_model.json_types import ChatMessage, ChatRequest, JsonSchema, ResponseFormat
 from button.data_model.trajectory import Usage
 from button.errors import ModelError, StructuredOutputError
 from button.llm.completion import Completion
@@ -40,7 +41,7 @@ class ChatClient(Protocol):
     usage: Usage
 
     async def create(
-        self, messages: Sequence[dict[str, Any]], *, retry: bool = True, **extra: Any
+        self, messages: Sequence[ChatMessage], *, retry: bool = True, **extra: Any
     ) -> Completion: ...
 
 
@@ -63,7 +64,7 @@ class StructuredOutput:
         return self.known_modes.get(self.client.base_url)
 
     async def complete(
-        self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], *, name: str, **extra: Any
+        self, messages: Sequence[ChatMessage], schema: JsonSchema, *, name: str, **extra: Any
     ) -> tuple[Any, Usage]:
         """A value valid against ``schema``; ``StructuredOutputError`` after the last try.
 
@@ -99,7 +100,7 @@ class StructuredOutput:
         raise failure
 
     async def _ask(
-        self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], name: str, extra: dict[str, Any]
+        self, messages: Sequence[ChatMessage], schema: JsonSchema, name: str, extra: ChatRequest
     ) -> Completion:
         if self.mode is None:
             async with self.probing:
@@ -112,7 +113,7 @@ class StructuredOutput:
         return await self.client.create(messages, response_format=_json_schema_format(name, schema), **extra)
 
     async def _probe(
-        self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], name: str, extra: dict[str, Any]
+        self, messages: Sequence[ChatMessage], schema: JsonSchema, name: str, extra: ChatRequest
     ) -> Completion:
         """The first structured call to an unknown endpoint: one try without retries, so that
         a refusal of the format (the fallback's cue) is seen at once; any other failure is
@@ -181,7 +182,7 @@ def _transient(error: ModelError) -> bool:
     return isinstance(cause, openai.APIConnectionError)
 
 
-def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+def _json_schema_format(name: str, schema: JsonSchema) -> ResponseFormat:
     return {
         "type": "json_schema",
         "json_schema": {"name": _format_name(name), "schema": schema, "strict": False},

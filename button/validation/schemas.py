@@ -24,6 +24,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from button.data_model.json_types import JsonSchema
 from button.errors import clip
 
 REF_KEYWORDS = ("$ref", "$dynamicRef")
@@ -39,12 +40,12 @@ def _refuse(uri: str) -> Resource[Any]:
 NO_RETRIEVAL: Registry[Any] = Registry(retrieve=_refuse)  # type: ignore[call-arg]  # an attrs class
 
 
-def schema_problem(schema: dict[str, Any]) -> str | None:
+def schema_problem(schema: JsonSchema) -> str | None:
     """Why ``schema`` is not a valid JSON Schema (Draft 2020-12) we accept, or None."""
     return _schema_problem(_canonical(schema))
 
 
-def first_error(schema: dict[str, Any], value: Any) -> tuple[str, str] | None:
+def first_error(schema: JsonSchema, value: Any) -> tuple[str, str] | None:
     """The first problem of ``value`` against ``schema``, as (dotted field path or "", message)."""
     errors = sorted(all_errors(schema, value), key=lambda error: [str(part) for part in error[0]])
     if not errors:
@@ -53,7 +54,7 @@ def first_error(schema: dict[str, Any], value: Any) -> tuple[str, str] | None:
     return ".".join(str(part) for part in path), message
 
 
-def all_errors(schema: dict[str, Any], value: Any) -> list[tuple[list[str | int], str]]:
+def all_errors(schema: JsonSchema, value: Any) -> list[tuple[list[str | int], str]]:
     """Every problem of ``value`` against ``schema``, as (path parts, message).
 
     A reference that does not resolve inside the schema is a problem at the top
@@ -125,5 +126,5 @@ def _validator(canonical_schema: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(canonical_schema), registry=NO_RETRIEVAL)
 
 
-def _canonical(schema: dict[str, Any]) -> str:
+def _canonical(schema: JsonSchema) -> str:
     return json.dumps(schema, sort_keys=True)

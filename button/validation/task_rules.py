@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from button.data_model.json_types import JsonSchema, ToolArguments
 from button.data_model.plan_refs import FromAll, FromRef, ReferenceFormError, known_forms, parse_argument
 from button.data_model.task import PlannedCall, Task
 from button.validation.schemas import all_errors, schema_problem
@@ -135,8 +136,8 @@ def _link_problem(task: Task, call: PlannedCall) -> str | None:
 def _check_arguments(
     task: Task,
     base: str,
-    arguments: dict[str, Any],
-    parameters: dict[str, Any],
+    arguments: ToolArguments,
+    parameters: JsonSchema,
     earlier: dict[str, str],
 ) -> list[Problem]:
     """References must be well-formed and point at earlier declared fields; literals must
@@ -144,7 +145,7 @@ def _check_arguments(
     object-typed parameter takes one as it is; where the schema refuses it, the error
     names the reference forms (it was most likely meant as one)."""
     problems: list[Problem] = []
-    literal: dict[str, Any] = {}
+    literal: ToolArguments = {}
     properties = parameters.get("properties") if isinstance(parameters.get("properties"), dict) else {}
     for key, value in arguments.items():
         where = f"{base}.arguments.{key}"
@@ -205,7 +206,7 @@ def _reference_problem(task: Task, ref: FromRef, earlier: dict[str, str]) -> str
     return None
 
 
-def _schema_has_path(schema: dict[str, Any], path: list[str]) -> bool:
+def _schema_has_path(schema: JsonSchema, path: list[str]) -> bool:
     """Whether a field path can exist in values of ``schema`` (free-form levels pass)."""
     for part in path:
         if "properties" in schema:
