@@ -19,6 +19,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
+from button.data_model.json_types import ChatMessage
 from button.data_model.trajectory import MessageMeta, Trajectory, TrajectoryStatus
 from tui.shown_calls import ShownCall, shown_calls
 
@@ -182,7 +183,7 @@ def _facts(meta: MessageMeta | None) -> Text:
     return text
 
 
-def _content(message: dict[str, Any]) -> RenderableType:
+def _content(message: ChatMessage) -> RenderableType:
     content = message.get("content")
     if content is None or content == "":
         return Text("(no text)", style="dim italic")

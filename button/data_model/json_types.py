@@ -74,6 +74,11 @@ TextCompletion: TypeAlias = dict[str, Any]
 returns it (``choices`` with ``text`` and ``finish_reason``, and ``usage``);
 ``button.embedded.chat_handler`` turns it into a ``ChatResponse``."""
 
+McpMeta: TypeAlias = dict[str, Any]
+"""The ``_meta`` object of an MCP request or result: keys namespaced by whoever
+set them. Ours is ``_meta["button"]``, a ``button.data_model.tool_meta.ToolResultMeta``,
+validated where the harness reads it (``harness.run.mcp_tools``)."""
+
 ExportRecord: TypeAlias = dict[str, Any]
 """One fine-tuning record in an export format (OpenAI chat, ShareGPT,
 BUTTON): the line ``button export`` writes and ``button import`` reads.

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from button.data_model.json_types import McpMeta
 from button.data_model.trajectory import Usage
 
 META_KEY = "button"  # our key in a result's ``_meta``
@@ -26,7 +27,7 @@ class ToolResultMeta(BaseModel):
     cache_hit: bool  # no model was asked: a cached result, or a repeat within the episode
     usage: Usage
 
-    def as_meta(self) -> dict[str, Any]:
+    def as_meta(self) -> McpMeta:
         """The whole ``_meta`` of a result."""
         return {META_KEY: self.model_dump()}
 

@@ -38,6 +38,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+from button.data_model.json_types import ExportRecord, ToolDefinition
 from harness.export.clean_conversation import ExportedCall, Turn, dumps, unknown_tools
 
 SYSTEM = string.Template(
@@ -59,18 +60,18 @@ def final_turn(turns: list[Turn]) -> int | None:
     return after[0] if last_calls >= 0 else after[-1]
 
 
-def system_prompt(tools: list[dict[str, Any]], system_texts: list[str]) -> str:
+def system_prompt(tools: list[ToolDefinition], system_texts: list[str]) -> str:
     """The system prompt listing ``tools`` (OpenAI tools or bare functions), then the texts given."""
     functions = [tool.get("function", tool) for tool in tools]
     return "\n\n".join([SYSTEM.substitute(tools=dumps(functions)), *system_texts])
 
 
-def tools(record: dict[str, Any]) -> list[dict[str, Any]]:
+def tools(record: ExportRecord) -> list[ToolDefinition]:
     """The function definitions listed in a checked record's system prompt."""
     return _tool_list(record["messages"][0]["content"]) or []
 
 
-def _tool_list(prompt: str) -> list[dict[str, Any]] | None:
+def _tool_list(prompt: str) -> list[ToolDefinition] | None:
     """The objects inside ``<tool>...</tool>``: one JSON list, or objects one after another."""
     block = TOOLS.search(prompt)
     if block is None:
@@ -99,7 +100,7 @@ def tool_turn(results: list[tuple[str, Any, Any]]) -> str:
     )
 
 
-def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
+def encode(turns: list[Turn], tools: list[ToolDefinition]) -> ExportRecord:
     system = system_prompt(tools, [t.text for t in turns if t.role == "system"])
     messages = [{"role": "system", "content": system}]
     final = final_turn(turns)
@@ -118,7 +119,7 @@ def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
     return {"messages": messages}
 
 
-def decode(record: dict[str, Any]) -> list[Turn]:
+def decode(record: ExportRecord) -> list[Turn]:
     """Turns of a record that passed ``check``; calls get ids call_1, call_2, ..."""
     prompt = record["messages"][0]["content"]
     ours = system_prompt(tools(record), [])
@@ -146,7 +147,7 @@ def decode(record: dict[str, Any]) -> list[Turn]:
     return turns
 
 
-def check(record: dict[str, Any]) -> list[str]:
+def check(record: ExportRecord) -> list[str]:
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         return ["bad record: messages must be a non-empty list"]

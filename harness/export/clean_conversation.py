@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from button.data_model.json_types import ChatMessage, ToolArguments, ToolCall, ToolDefinition
 from harness.score.calls import message_text, parse_json_text
 
 
@@ -24,7 +25,7 @@ class ExportedCall:
 
     call_id: str
     name: str
-    arguments: dict[str, Any]
+    arguments: ToolArguments
     result_text: str  # the tool message's content, as sent to the model
 
     @property
@@ -51,7 +52,7 @@ class ConversationError(ValueError):
     """A trajectory that cannot be training data; the message says why ("kind: detail")."""
 
 
-def conversation_of(messages: list[dict[str, Any]]) -> list[Turn]:
+def conversation_of(messages: list[ChatMessage]) -> list[Turn]:
     """The turns of OpenAI chat messages; ``ConversationError`` names the main problem.
 
     A conversation that never reaches a final answer (the usual end of a run
@@ -104,7 +105,7 @@ def conversation_of(messages: list[dict[str, Any]]) -> list[Turn]:
     return turns
 
 
-def _tool_call(raw: dict[str, Any], position: int, seen_ids: set[str]) -> ExportedCall:
+def _tool_call(raw: ToolCall, position: int, seen_ids: set[str]) -> ExportedCall:
     function = raw.get("function") or {}
     call_id = str(raw.get("id") or "")
     if not call_id or call_id in seen_ids:
@@ -117,12 +118,12 @@ def _tool_call(raw: dict[str, Any], position: int, seen_ids: set[str]) -> Export
     return ExportedCall(call_id=call_id, name=str(function.get("name", "")), arguments=parsed, result_text="")
 
 
-def calls_and_results(turns: list[Turn]) -> list[tuple[str, dict[str, Any], Any]]:
+def calls_and_results(turns: list[Turn]) -> list[tuple[str, ToolArguments, Any]]:
     """(name, arguments, result) of every call, in order: what a round trip must keep."""
     return [(call.name, call.arguments, call.result) for turn in turns for call in turn.calls]
 
 
-def tool_names(tools: list[dict[str, Any]]) -> set[str]:
+def tool_names(tools: list[ToolDefinition]) -> set[str]:
     """Names of OpenAI tool objects or bare function definitions."""
     names = set()
     for tool in tools:
@@ -132,7 +133,7 @@ def tool_names(tools: list[dict[str, Any]]) -> set[str]:
     return names
 
 
-def unknown_tools(turns: list[Turn], tools: list[dict[str, Any]]) -> list[str]:
+def unknown_tools(turns: list[Turn], tools: list[ToolDefinition]) -> list[str]:
     """A problem for each call of a tool that is not among ``tools``."""
     known = tool_names(tools)
     calls = [call for turn in turns for call in turn.calls]

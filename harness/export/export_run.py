@@ -26,8 +26,9 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from button.data_model.json_types import ExportRecord
 from button.data_model.trajectory import Score, Trajectory
 from button.errors import ConfigError, RunFileError
 from button.storage.records import atomic_writer, iter_lines, iter_records
@@ -171,7 +172,7 @@ def _write(handle: TextIO, out: Path, line: str) -> None:
 
 def _checked_record(
     trajectory: Trajectory, score: ScoreFacts | None, filters: Filters, form: ExportFormat
-) -> dict[str, Any] | str:
+) -> ExportRecord | str:
     """The checked record, or the first reason it is skipped."""
     problem = filter_problem(trajectory, score, filters)
     if problem is not None:

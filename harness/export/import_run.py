@@ -32,9 +32,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from button import __version__
+from button.data_model.json_types import ExportRecord
 from button.data_model.trajectory import MessageMeta, MessageSource, Trajectory, TrajectoryStatus
 from button.errors import ConfigError, RunFileError
 from button.storage.records import iter_lines
@@ -144,7 +144,7 @@ def _sidecar_ids(source: Path) -> list[str] | None:
 
 
 def _ids(
-    record: dict[str, Any], ids: list[str] | None, report: ImportReport, source: Path, line: int
+    record: ExportRecord, ids: list[str] | None, report: ImportReport, source: Path, line: int
 ) -> tuple[str, str]:
     """(trajectory id, task id) of a record (see the module doc)."""
     given = record.get("trajectory_id")
@@ -165,7 +165,7 @@ def _task_of(trajectory_id: str) -> str:
 
 
 def _trajectory(
-    record: dict[str, Any], form: ExportFormat, ids: tuple[str, str, str], report: ImportReport, where: str
+    record: ExportRecord, form: ExportFormat, ids: tuple[str, str, str], report: ImportReport, where: str
 ) -> Trajectory:
     """The record as a trajectory; ``ids`` are its trajectory, task and run ids."""
     trajectory_id, task_id, run_id = ids

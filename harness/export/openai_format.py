@@ -12,21 +12,20 @@ goes to the sidecar file instead (``TRACE_FIELDS``).
 
 from __future__ import annotations
 
-from typing import Any
-
+from button.data_model.json_types import ChatMessage, ExportRecord, ToolDefinition
 from harness.export.clean_conversation import ConversationError, Turn, conversation_of, dumps, unknown_tools
 
 TRACE_FIELDS = False  # no extra keys: the trajectory ids go to a sidecar file
 KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 
 
-def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
-    messages: list[dict[str, Any]] = []
+def encode(turns: list[Turn], tools: list[ToolDefinition]) -> ExportRecord:
+    messages: list[ChatMessage] = []
     for turn in turns:
         if turn.role != "assistant":
             messages.append({"role": turn.role, "content": turn.text})
             continue
-        message: dict[str, Any] = {"role": "assistant", "content": turn.text or None}
+        message: ChatMessage = {"role": "assistant", "content": turn.text or None}
         if turn.calls:
             message["tool_calls"] = [
                 {
@@ -43,16 +42,16 @@ def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
     return {"messages": messages, "tools": tools}
 
 
-def decode(record: dict[str, Any]) -> list[Turn]:
+def decode(record: ExportRecord) -> list[Turn]:
     return conversation_of(record["messages"])
 
 
-def tools(record: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = record.get("tools", [])
+def tools(record: ExportRecord) -> list[ToolDefinition]:
+    found: list[ToolDefinition] = record.get("tools", [])
     return found
 
 
-def check(record: dict[str, Any]) -> list[str]:
+def check(record: ExportRecord) -> list[str]:
     """Problems that make the record unfit for OpenAI fine-tuning ("kind: detail")."""
     messages, tools = record.get("messages"), record.get("tools", [])  # a record may offer no tools
     if not isinstance(messages, list) or not isinstance(tools, list):

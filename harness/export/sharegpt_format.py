@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from button.data_model.json_types import ExportRecord, ToolDefinition
 from harness.export.clean_conversation import ExportedCall, Turn, dumps, unknown_tools
 
 TRACE_FIELDS = True  # extra columns are ignored by the reader
@@ -27,7 +28,7 @@ ASKING = ("human", "observation")  # even positions
 ANSWERING = ("gpt", "function_call")  # odd positions
 
 
-def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
+def encode(turns: list[Turn], tools: list[ToolDefinition]) -> ExportRecord:
     system = "\n\n".join(turn.text for turn in turns if turn.role == "system")
     conversations: list[dict[str, str]] = []
     for turn in turns:
@@ -46,7 +47,7 @@ def encode(turns: list[Turn], tools: list[dict[str, Any]]) -> dict[str, Any]:
     return {"conversations": conversations, "system": system, "tools": dumps(functions)}
 
 
-def decode(record: dict[str, Any]) -> list[Turn]:
+def decode(record: ExportRecord) -> list[Turn]:
     """Turns of a record that passed ``check``; calls get ids call_1, call_2, ..."""
     turns = [Turn(role="system", text=record["system"])] if record.get("system") else []
     number = 0
@@ -71,13 +72,13 @@ def decode(record: dict[str, Any]) -> list[Turn]:
     return turns
 
 
-def tools(record: dict[str, Any]) -> list[dict[str, Any]]:
+def tools(record: ExportRecord) -> list[ToolDefinition]:
     """The function definitions of a checked record."""
-    found: list[dict[str, Any]] = json.loads(record.get("tools", "[]"))
+    found: list[ToolDefinition] = json.loads(record.get("tools", "[]"))
     return found
 
 
-def check(record: dict[str, Any]) -> list[str]:
+def check(record: ExportRecord) -> list[str]:
     conversations = record.get("conversations")
     if not isinstance(conversations, list) or not conversations:
         return ["bad record: conversations must be a non-empty list"]

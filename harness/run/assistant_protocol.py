@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from button.data_model.json_types import ChatMessage, ToolCall, ToolDefinition
 from button.data_model.trajectory import Trajectory
 from harness.export.button_format import system_prompt, tool_turn
 from harness.export.clean_conversation import dumps, result_value
@@ -48,8 +49,8 @@ class AssistantProtocol(enum.StrEnum):
 class Request:
     """What is sent to the assistant's endpoint for its next turn."""
 
-    messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]] | None
+    messages: list[ChatMessage]
+    tools: list[ToolDefinition] | None
     tool_choice: str | None
 
 
@@ -57,7 +58,7 @@ class Request:
 class Reading:
     """An assistant reply in OpenAI form, its text as written (text protocols), what was wrong."""
 
-    message: dict[str, Any]
+    message: ChatMessage
     raw: str | None = None
     problem: str | None = None
 
@@ -70,7 +71,7 @@ def request_for(protocol: AssistantProtocol, trajectory: Trajectory, tool_choice
     return Request(messages, tools=trajectory.tools or None, tool_choice=tool_choice)
 
 
-def read_reply(protocol: AssistantProtocol, message: dict[str, Any], trajectory: Trajectory) -> Reading:
+def read_reply(protocol: AssistantProtocol, message: ChatMessage, trajectory: Trajectory) -> Reading:
     """The reply as it is recorded: an OpenAI assistant message."""
     if protocol is AssistantProtocol.BUTTON:
         return read_button_reply(
@@ -87,7 +88,7 @@ def read_button_reply(text: str, first_call: int = 1) -> Reading:
     if call is not None:
         calls, problem = _calls(call.group(1), first_call)
         lead = text[: call.start()].strip()
-        message: dict[str, Any] = {"role": "assistant", "content": lead or None}
+        message: ChatMessage = {"role": "assistant", "content": lead or None}
         if calls:
             message["tool_calls"] = calls
         else:
@@ -98,7 +99,7 @@ def read_button_reply(text: str, first_call: int = 1) -> Reading:
     return Reading({"role": "assistant", "content": answer.strip()}, raw=text)
 
 
-def _calls(body: str, first: int) -> tuple[list[dict[str, Any]], str | None]:
+def _calls(body: str, first: int) -> tuple[list[ToolCall], str | None]:
     """The tool calls in a ``<call>`` body, and what was malformed in it (None if nothing)."""
     try:
         items = json.loads(body, strict=False)  # control characters inside strings
@@ -129,7 +130,7 @@ def _named(body: str) -> str:
     return found.group(1) if found else ""
 
 
-def _tool_call(number: int, name: str, arguments: str) -> dict[str, Any]:
+def _tool_call(number: int, name: str, arguments: str) -> ToolCall:
     return {"id": f"call_{number}", "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
@@ -137,11 +138,11 @@ def _calls_so_far(trajectory: Trajectory) -> int:
     return sum(len(message.get("tool_calls") or []) for message in trajectory.messages)
 
 
-def _button_messages(trajectory: Trajectory) -> list[dict[str, Any]]:
+def _button_messages(trajectory: Trajectory) -> list[ChatMessage]:
     """The conversation so far in BUTTON's format (see the module doc)."""
     messages = trajectory.messages
     systems = [message_text(m.get("content")) for m in messages if m.get("role") == "system"]
-    sent: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(trajectory.tools, systems)}]
+    sent: list[ChatMessage] = [{"role": "system", "content": system_prompt(trajectory.tools, systems)}]
     calls: dict[str, tuple[str, Any]] = {}  # call id -> (name, arguments as the model gave them)
     results: list[tuple[str, Any, Any]] = []
     for message, meta in zip(messages, trajectory.meta, strict=True):
@@ -167,6 +168,6 @@ def _button_messages(trajectory: Trajectory) -> list[dict[str, Any]]:
     return sent
 
 
-def _sendable(message: dict[str, Any]) -> dict[str, Any]:
+def _sendable(message: ChatMessage) -> ChatMessage:
     """A recorded message as sent back: ``content: null`` becomes "" (llama.cpp needs a string)."""
     return {**message, "content": ""} if message.get("content", "") is None else message

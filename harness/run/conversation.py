@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
+from button.data_model.json_types import ChatMessage
 from button.data_model.task import Task
 from button.data_model.trajectory import (
     EndpointInfo,
@@ -54,7 +54,7 @@ class TrajectoryBuilder:
 
     def add(
         self,
-        message: dict[str, Any],
+        message: ChatMessage,
         source: MessageSource,
         *,
         role: Role | None = None,

@@ -40,6 +40,7 @@ from mcp import types as mcp_types
 from pydantic import ValidationError
 
 from button.cli.arg_types import command_line
+from button.data_model.json_types import ChatMessage, McpMeta, ToolArguments, ToolCall, ToolDefinition
 from button.data_model.task import Task
 from button.data_model.tool_meta import ToolResultMeta
 from button.data_model.trajectory import Usage
@@ -107,7 +108,7 @@ class ToolSource:
 class ToolOutcome:
     """The tool message answering one call, and what it cost."""
 
-    message: dict[str, Any]
+    message: ChatMessage
     latency_s: float = 0.0
     usage: Usage | None = None
     model: str | None = None  # the tool simulator's model, when the server says
@@ -125,11 +126,11 @@ class ToolSession:
         self.names = {tool.name for tool in tools}
         self.with_output_schema = {tool.name for tool in tools if tool.output_schema is not None}
 
-    async def call_all(self, calls: list[dict[str, Any]]) -> list[ToolOutcome]:
+    async def call_all(self, calls: list[ToolCall]) -> list[ToolOutcome]:
         """Answers to the calls of one assistant message, run concurrently, in call order."""
         return list(await asyncio.gather(*(self.call(call) for call in calls)))
 
-    async def call(self, call: dict[str, Any]) -> ToolOutcome:
+    async def call(self, call: ToolCall) -> ToolOutcome:
         name = call["function"]["name"]
         started = time.monotonic()
         arguments, problem = self._parse_call(call)
@@ -170,7 +171,7 @@ class ToolSession:
             return False
         return True
 
-    def _parse_call(self, call: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    def _parse_call(self, call: ToolCall) -> tuple[ToolArguments, str | None]:
         """(the call's arguments, None), or ({}, why the call cannot be made)."""
         name = call["function"]["name"]
         if name not in self.names:
@@ -292,7 +293,7 @@ async def _close(stack: AsyncExitStack, where: str) -> None:
         raise ToolServerError(f"disconnecting failed: {_describe(error)}", where=where) from error
 
 
-def openai_tool(tool: mcp_types.Tool) -> dict[str, Any]:
+def openai_tool(tool: mcp_types.Tool) -> ToolDefinition:
     """An MCP tool as an OpenAI function tool."""
     return {
         "type": "function",
@@ -341,7 +342,7 @@ def _base64_size(data: str) -> int:
 _warned_meta: set[str] = set()  # servers already warned about: one warning each, not one per call
 
 
-def _simulator_cost(meta: dict[str, Any] | None, where: str) -> tuple[Usage | None, str | None]:
+def _simulator_cost(meta: McpMeta | None, where: str) -> tuple[Usage | None, str | None]:
     """The tool simulator's token usage and model that ``button serve`` puts in a result's ``_meta``.
 
     Another server's ``_meta["button"]`` that is not ours is passed over with a warning."""
@@ -362,11 +363,11 @@ def _simulator_cost(meta: dict[str, Any] | None, where: str) -> tuple[Usage | No
     return (found.usage, found.model) if found is not None else (None, None)
 
 
-def _tool_message(call: dict[str, Any], content: str) -> dict[str, Any]:
+def _tool_message(call: ToolCall, content: str) -> ChatMessage:
     return {"role": "tool", "tool_call_id": call["id"], "content": content}
 
 
-def _error(call: dict[str, Any], problem: str, started: float) -> ToolOutcome:
+def _error(call: ToolCall, problem: str, started: float) -> ToolOutcome:
     return ToolOutcome(
         message=_tool_message(call, f"error: {problem}"), latency_s=time.monotonic() - started, error=problem
     )

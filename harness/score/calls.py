@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from button.data_model.json_types import JsonSchema, ToolArguments
 from button.data_model.task import Task
 from button.data_model.trajectory import Trajectory
 from button.validation import json_keys
@@ -47,7 +48,7 @@ class ActualCall:
     call_id: str
     name: str
     raw_arguments: str
-    arguments: dict[str, Any] | None
+    arguments: ToolArguments | None
     result: Any  # the JSON result; None for an error or plain text
     failed: bool  # answered with an error, or not answered
     text: str = ""  # the answer as text
@@ -65,7 +66,7 @@ class ActualCall:
         return self.problem is None
 
 
-def offered_tools(trajectory: Trajectory, task: Task | None = None) -> dict[str, dict[str, Any]]:
+def offered_tools(trajectory: Trajectory, task: Task | None = None) -> dict[str, JsonSchema]:
     """Tool name -> ``parameters``, as offered in the trajectory (else the task's functions)."""
     offered = {
         tool["function"]["name"]: tool["function"].get("parameters") or {}
@@ -119,7 +120,7 @@ def actual_calls(trajectory: Trajectory, task: Task | None = None) -> list[Actua
     return calls
 
 
-def _problem(parameters: dict[str, Any] | None, arguments: dict[str, Any] | None, known: bool) -> str | None:
+def _problem(parameters: JsonSchema | None, arguments: ToolArguments | None, known: bool) -> str | None:
     if parameters is None:
         return NOT_OFFERED if known else None
     if arguments is None:
@@ -136,7 +137,7 @@ def assistant_turns(trajectory: Trajectory) -> int:
     return sum(1 for message in trajectory.messages if message.get("role") == "assistant")
 
 
-def _object(text: str) -> tuple[dict[str, Any] | None, str | None]:
+def _object(text: str) -> tuple[ToolArguments | None, str | None]:
     """The arguments as an object (else None), and a key they give twice (the call is then invalid)."""
     try:
         value, repeat = json_keys.decode(text)
