@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +21,10 @@ from button.errors import RunFileError
 from button.storage.records import write_atomically
 
 ManifestT = TypeVar("ManifestT", bound="Manifest")
+RecordedManifest: TypeAlias = dict[str, Any]
+"""A ``manifest.json`` as it was written, before it is read as its model: kept as JSON so
+that ``Manifest.changed_from`` compares it key by key, keys this version does not know included."""
+
 SHOWN_CHARS = 60  # a changed value longer than this is cut in the message
 
 
@@ -47,7 +51,7 @@ class Manifest(BaseModel):
         write_atomically(path, self.model_dump_json(indent=2) + "\n")
 
 
-def read_recorded(path: Path, hint: str = "") -> dict[str, Any]:
+def read_recorded(path: Path, hint: str = "") -> RecordedManifest:
     """A manifest file as it was written: a JSON object, else a ``RunFileError`` (``hint`` appended)."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -37,7 +37,7 @@ from button.data_model.trajectory import Score, Trajectory
 from button.errors import ButtonError, ConfigError, RunFileError
 from button.shard import WHOLE, Shard, parse_shard, refuse_mixed
 from button.storage.locks import LOCK_FILE, directory_lock
-from button.storage.manifest import read_manifest, read_recorded
+from button.storage.manifest import RecordedManifest, read_manifest, read_recorded
 from button.storage.records import atomic_writer, iter_lines
 from button.validation.taskfile import load_tasks
 from harness.run.run_cost import conversations_ledger, cost_file, verdicts_ledger
@@ -50,7 +50,7 @@ NAMED = 5  # missing or repeated pairs named one by one; the rest are counted
 @dataclass
 class ShardRun:
     folder: Path
-    recorded: dict[str, Any]  # the manifest as written
+    recorded: RecordedManifest
     manifest: RunManifest
     shard: Shard
 
@@ -162,7 +162,7 @@ def _unsharded(manifest: RunManifest) -> RunManifest:
     return manifest.model_copy(update={"settings": settings})
 
 
-def _unsharded_recorded(recorded: dict[str, Any]) -> dict[str, Any]:
+def _unsharded_recorded(recorded: RecordedManifest) -> RecordedManifest:
     settings = recorded.get("settings")
     if not isinstance(settings, dict):
         return recorded

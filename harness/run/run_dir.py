@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -37,7 +37,7 @@ from button.errors import ConfigError, RunFileError
 from button.llm.endpoints import EndpointRecord
 from button.shard import Shard
 from button.storage.locks import directory_lock
-from button.storage.manifest import Manifest, read_manifest, read_recorded
+from button.storage.manifest import Manifest, RecordedManifest, read_manifest, read_recorded
 from button.storage.records import RecordWriter, iter_lines, write_atomically
 from button.validation.taskfile import file_sha256
 from harness.run.assistant_protocol import AssistantProtocol
@@ -256,7 +256,7 @@ class RunDir:
         manifest.write(self.manifest_path)
         return self.done()
 
-    def recorded_manifest(self) -> dict[str, Any] | None:
+    def recorded_manifest(self) -> RecordedManifest | None:
         """The manifest as the earlier run wrote it, or None for a new run."""
         if not self.manifest_path.exists():
             if self.trajectories_path.exists():

@@ -7,13 +7,14 @@ every detail it needs (names, dates, amounts) and naming no tool.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from button.data_model.json_types import JsonSchema
+from simulator.synthesis.rows import AtomicTask, AtomicTasks, Scenario
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import MAX_TASK_CHARS, MIN_TASK_CHARS
 
 
-def atomic_schema(count: int) -> dict[str, Any]:
+def atomic_schema(count: int) -> JsonSchema:
     return {
         "type": "object",
         "properties": {
@@ -28,9 +29,7 @@ def atomic_schema(count: int) -> dict[str, Any]:
     }
 
 
-async def make_atomic_tasks(
-    ctx: SynthContext, key: str, scenario: dict[str, Any], count: int
-) -> dict[str, Any]:
+async def make_atomic_tasks(ctx: SynthContext, key: str, scenario: Scenario, count: int) -> AtomicTasks:
     value = await ctx.ask(key, "atomic", atomic_schema(count), scenario=scenario["text"], count=str(count))
     tasks = [str(text).strip() for text in value["tasks"]]
     if not tasks:
@@ -38,7 +37,7 @@ async def make_atomic_tasks(
     return {"scenario_id": scenario["id"], "scenario": scenario["text"], "tasks": tasks}
 
 
-def flatten(rows: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+def flatten(rows: list[tuple[str, AtomicTasks]]) -> list[tuple[str, AtomicTask]]:
     """One input per atomic task, keyed ``<scenario key>.a<j>``."""
     return [
         (f"{key}.a{j}", {"scenario_id": data["scenario_id"], "scenario": data["scenario"], "text": text})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from button.data_model.json_types import JsonSchema
+from simulator.synthesis.rows import AtomicTask
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext
 from simulator.synthesis.text_rules import (
     NearDuplicates,
@@ -14,7 +16,7 @@ from simulator.synthesis.text_rules import (
     task_text_problem,
 )
 
-VERIFY_SCHEMA: dict[str, Any] = {
+VERIFY_SCHEMA: JsonSchema = {
     "type": "object",
     "properties": {
         "reason": {"type": "string", "maxLength": 300},
@@ -29,7 +31,7 @@ def atomic_rules() -> Any:
     """A pre-check, applied in input order, that remembers what it let through."""
     seen = NearDuplicates()
 
-    def check(key: str, item: dict[str, Any]) -> Dropped | None:
+    def check(key: str, item: AtomicTask) -> Dropped | None:
         text = item["text"]
         problem = task_text_problem(text)
         if problem:
@@ -44,10 +46,10 @@ def atomic_rules() -> Any:
     return check
 
 
-async def verify_atomic(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+async def verify_atomic(ctx: SynthContext, key: str, item: AtomicTask) -> AtomicTask:
     verdict = await ctx.ask(key, "atomic_verify", VERIFY_SCHEMA, scenario=item["scenario"], task=item["text"])
     if not verdict["one_call"]:
         raise Dropped(DropReason.MORE_THAN_ONE_CALL)
     if verdict["missing"]:
         raise Dropped(DropReason.DETAILS_MISSING, "; ".join(verdict["missing"]))
-    return dict(item)
+    return AtomicTask(**item)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from button.data_model.json_types import JsonSchema
 from button.data_model.task import Strategy
 from simulator.synthesis.atomic import key_order
+from simulator.synthesis.rows import AtomicTask, Composition, CompositionInput, Subtask
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import (
     MAX_TASK_CHARS,
@@ -23,7 +25,7 @@ from simulator.synthesis.text_rules import (
 
 SHORT = {Strategy.SEQUENTIAL: "seq", Strategy.PARALLEL_THEN_SEQUENTIAL: "pts"}
 _TASK = text_field(MIN_TASK_CHARS, MAX_TASK_CHARS)
-SCHEMAS: dict[Strategy, dict[str, Any]] = {
+SCHEMAS: dict[Strategy, JsonSchema] = {
     Strategy.SEQUENTIAL: {
         "type": "object",
         "properties": {"next_task": _TASK},
@@ -38,8 +40,8 @@ SCHEMAS: dict[Strategy, dict[str, Any]] = {
 
 
 def composition_inputs(
-    verified: list[tuple[str, dict[str, Any]]], strategies: list[Strategy], offset: int, per_scenario: int
-) -> list[tuple[str, dict[str, Any]]]:
+    verified: list[tuple[str, AtomicTask]], strategies: list[Strategy], offset: int, per_scenario: int
+) -> list[tuple[str, CompositionInput]]:
     """Each verified atomic task is composed with one strategy, taken in turn by the task's
     place among all atomic tasks (``per_scenario`` to a scenario): a task gets the same
     strategy whatever was dropped before it, and in whichever shard it is made."""
@@ -47,11 +49,11 @@ def composition_inputs(
     for key, item in verified:
         scenario, number = key_order(key)
         strategy = strategies[(scenario * per_scenario + number + offset) % len(strategies)]
-        inputs.append((f"{key}.{SHORT[strategy]}", {**item, "strategy": strategy.value}))
+        inputs.append((f"{key}.{SHORT[strategy]}", CompositionInput(**item, strategy=strategy.value)))
     return inputs
 
 
-def subtasks_for(strategy: Strategy, first: str, value: dict[str, Any]) -> list[dict[str, Any]]:
+def subtasks_for(strategy: Strategy, first: str, value: dict[str, Any]) -> list[Subtask]:
     """The subtasks and their ``depends_on``, from the strategy alone."""
     if strategy is Strategy.SEQUENTIAL:
         return [
@@ -65,7 +67,7 @@ def subtasks_for(strategy: Strategy, first: str, value: dict[str, Any]) -> list[
     ]
 
 
-async def compose(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+async def compose(ctx: SynthContext, key: str, item: CompositionInput) -> Composition:
     strategy = Strategy(item["strategy"])
     prompt = f"compose_{SHORT[strategy]}"
     value = await ctx.ask(key, prompt, SCHEMAS[strategy], scenario=item["scenario"], task=item["text"])
@@ -89,7 +91,7 @@ def composed_duplicates() -> Any:
     """A post-check that drops compositions repeating an earlier one."""
     seen = NearDuplicates()
 
-    def check(key: str, data: dict[str, Any]) -> Dropped | None:
+    def check(key: str, data: Composition) -> Dropped | None:
         text = " ".join(s["instruction"] for s in data["subtasks"])
         earlier = seen.check(key, text)
         return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from button.data_model.json_types import JsonSchema
+from simulator.synthesis.rows import Composition, InstructedComposition, Subtask
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import NearDuplicates, content_words, tool_name_in
 
-VERIFY_SCHEMA: dict[str, Any] = {
+VERIFY_SCHEMA: JsonSchema = {
     "type": "object",
     "properties": {
         "steps": {
@@ -32,14 +34,14 @@ VERIFY_SCHEMA: dict[str, Any] = {
     },
     "required": ["steps"],
 }
-INSTRUCTION_SCHEMA: dict[str, Any] = {
+INSTRUCTION_SCHEMA: JsonSchema = {
     "type": "object",
     "properties": {"instruction": text_field(30, 500)},
     "required": ["instruction"],
 }
 
 
-def numbered(subtasks: list[dict[str, Any]]) -> str:
+def numbered(subtasks: list[Subtask]) -> str:
     lines = []
     for subtask in subtasks:
         after = f" (uses the result of {', '.join(subtask['depends_on'])})" if subtask["depends_on"] else ""
@@ -47,7 +49,7 @@ def numbered(subtasks: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def instruction_problem(instruction: str, subtasks: list[dict[str, Any]]) -> Dropped | None:
+def instruction_problem(instruction: str, subtasks: list[Subtask]) -> Dropped | None:
     word = tool_name_in(instruction)
     if word:
         return Dropped(DropReason.INSTRUCTION_NAMES_TOOL, repr(word))
@@ -58,7 +60,7 @@ def instruction_problem(instruction: str, subtasks: list[dict[str, Any]]) -> Dro
     return None
 
 
-async def verify_and_instruct(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+async def verify_and_instruct(ctx: SynthContext, key: str, item: Composition) -> InstructedComposition:
     steps = numbered(item["subtasks"])
     verdict = await ctx.ask(key, "compose_verify", VERIFY_SCHEMA, scenario=item["scenario"], subtasks=steps)
     unknown = [
@@ -73,7 +75,7 @@ async def verify_and_instruct(ctx: SynthContext, key: str, item: dict[str, Any])
     problem = instruction_problem(instruction, item["subtasks"])
     if problem:
         raise problem
-    return {**item, "instruction": instruction}
+    return InstructedComposition(**item, instruction=instruction)
 
 
 NOTHING = {"", "nothing", "none", "n/a", "na", "-", "nothing else"}
@@ -86,7 +88,7 @@ def _says_something(answer: str) -> bool:
 def instruction_duplicates() -> Any:
     seen = NearDuplicates()
 
-    def check(key: str, data: dict[str, Any]) -> Dropped | None:
+    def check(key: str, data: InstructedComposition) -> Dropped | None:
         earlier = seen.check(key, data["instruction"])
         return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
 

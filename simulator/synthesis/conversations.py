@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from button.data_model.json_types import JsonSchema
 from button.errors import InputError
 from button.storage.records import iter_lines
+from simulator.synthesis.rows import ConversationRow, ScenarioSource
 from simulator.synthesis.scenarios import MAX_SCENARIO_CHARS, MIN_SCENARIO_CHARS
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import content_words, tool_name_in
@@ -37,7 +39,7 @@ SHAREGPT_SPEAKERS = {
 }  # fmt: skip
 SPEAKER_LABELS = {"user": "User", "assistant": "Assistant", "tool": "Service result"}
 
-EXTRACT_SCHEMA: dict[str, Any] = {
+EXTRACT_SCHEMA: JsonSchema = {
     "type": "object",
     "properties": {"scenario": text_field(MIN_SCENARIO_CHARS, MAX_SCENARIO_CHARS)},
     "required": ["scenario"],
@@ -135,7 +137,7 @@ def transcript(turns: tuple[tuple[str, str], ...]) -> str:
     return "\n".join(lines)[:MAX_TRANSCRIPT_CHARS]
 
 
-def conversation_inputs(conversations: list[Conversation]) -> list[tuple[str, dict[str, Any]]]:
+def conversation_inputs(conversations: list[Conversation]) -> list[tuple[str, ConversationRow]]:
     return [
         (
             f"sc{i}",
@@ -149,12 +151,12 @@ def conversation_inputs(conversations: list[Conversation]) -> list[tuple[str, di
     ]
 
 
-def has_user_text(key: str, item: dict[str, Any]) -> Dropped | None:
+def has_user_text(key: str, item: ConversationRow) -> Dropped | None:
     """A pre-check: a conversation where the user says nothing has no situation to extract."""
     return None if item["user_text"].strip() else Dropped(DropReason.NO_USER_MESSAGE, item["source"])
 
 
-async def extract_scenario(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+async def extract_scenario(ctx: SynthContext, key: str, item: ConversationRow) -> ScenarioSource:
     value = await ctx.ask(key, "extract_scenario", EXTRACT_SCHEMA, transcript=item["transcript"])
     text = " ".join(str(value["scenario"]).split())
     word = tool_name_in(text)

@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from button.data_model.json_types import JsonSchema, ToolArguments
 from button.validation.schemas import schema_problem
+from simulator.synthesis.rows import (
+    InstructedComposition,
+    Subtask,
+    SubtaskCall,
+    SynthesizedFunction,
+    WithFunctions,
+)
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import tokens
 
@@ -25,7 +33,7 @@ NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,40}$"}
 FIELD_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,30}$"}
 
 
-def function_schema(sources: list[str], may_skip: bool) -> dict[str, Any]:
+def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
     parameter = {
         "type": "object",
         "properties": {
@@ -42,7 +50,7 @@ def function_schema(sources: list[str], may_skip: bool) -> dict[str, Any]:
         "properties": {"name": FIELD_NAME, "type": {"enum": TYPES}, "description": text_field(3, 80)},
         "required": ["name", "type", "description"],
     }
-    properties: dict[str, Any] = {
+    properties: dict[str, JsonSchema] = {
         "name": NAME,
         "description": text_field(10, 150),
         "parameters": {"type": "array", "minItems": 1, "maxItems": 4, "items": parameter},
@@ -80,17 +88,17 @@ def literal(kind: str, value: str, text: str) -> Any:
 class FunctionBuilder:
     """Builds the functions of one composed task, subtask by subtask."""
 
-    def __init__(self, item: dict[str, Any]) -> None:
+    def __init__(self, item: InstructedComposition) -> None:
         self.item = item
-        self.functions: list[dict[str, Any]] = []
+        self.functions: list[SynthesizedFunction] = []
         self.returns: dict[str, dict[str, str]] = {}  # subtask id -> field name -> type
-        self.calls: dict[str, dict[str, Any]] = {}  # subtask id -> {function, arguments}
+        self.calls: dict[str, SubtaskCall] = {}
 
-    def sources(self, subtask: dict[str, Any]) -> list[str]:
+    def sources(self, subtask: Subtask) -> list[str]:
         single = [f"{dep}.{name}" for dep in subtask["depends_on"] for name in self.returns.get(dep, {})]
         return single + [f"all.{name}" for name in self.shared_fields(subtask)]
 
-    def shared_fields(self, subtask: dict[str, Any]) -> dict[str, list[str]]:
+    def shared_fields(self, subtask: Subtask) -> dict[str, list[str]]:
         """Field -> the dependencies returning it, for fields two or more return with one type."""
         found: dict[str, list[str]] = {}
         kinds: dict[str, set[str]] = {}
@@ -100,7 +108,7 @@ class FunctionBuilder:
                 kinds.setdefault(name, set()).add(kind)
         return {name: deps for name, deps in found.items() if len(deps) > 1 and len(kinds[name]) == 1}
 
-    def describe_upstream(self, subtask: dict[str, Any]) -> str:
+    def describe_upstream(self, subtask: Subtask) -> str:
         lines = [
             f"{dep} returns: " + ", ".join(f"{name} ({kind})" for name, kind in self.returns[dep].items())
             for dep in subtask["depends_on"]
@@ -108,15 +116,15 @@ class FunctionBuilder:
         ]
         return "\n".join(lines) or "(nothing: this task uses only what it states)"
 
-    def add(self, subtask: dict[str, Any], form: dict[str, Any]) -> None:
+    def add(self, subtask: Subtask, form: dict[str, Any]) -> None:
         if form.get("needs_tool") is False:
             return
         sid = subtask["id"]
         text = f"{subtask['instruction']}\n{self.item['instruction']}"
         name = form["name"]
-        properties: dict[str, Any] = {}
+        properties: dict[str, JsonSchema] = {}
         required: list[str] = []
-        arguments: dict[str, Any] = {}
+        arguments: ToolArguments = {}
         for param in form["parameters"]:
             pname = param["name"]
             if pname in properties:
@@ -177,7 +185,7 @@ class FunctionBuilder:
             problem = schema_problem(part)
             if problem:
                 raise Dropped(DropReason.INVALID_SCHEMA, f"{name}: {problem}")
-        spec: dict[str, Any] = {
+        spec: SynthesizedFunction = {
             "type": "function",
             "function": {
                 "name": name,
@@ -191,7 +199,7 @@ class FunctionBuilder:
         self.returns[sid] = {n: f["type"] for n, f in fields.items()}
         self.calls[sid] = {"function": spec["function"]["name"], "arguments": arguments}
 
-    def _reuses(self, spec: dict[str, Any]) -> bool:
+    def _reuses(self, spec: SynthesizedFunction) -> bool:
         """True when an identical function exists (two subtasks, one function);
         a different function under a taken name is renamed ``name_2``, ..."""
         name = spec["function"]["name"]
@@ -208,7 +216,7 @@ class FunctionBuilder:
         return False
 
 
-async def synthesize_functions(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+async def synthesize_functions(ctx: SynthContext, key: str, item: InstructedComposition) -> WithFunctions:
     builder = FunctionBuilder(item)
     subtasks = item["subtasks"]
     needed = {dep for subtask in subtasks for dep in subtask["depends_on"]}
@@ -227,4 +235,4 @@ async def synthesize_functions(ctx: SynthContext, key: str, item: dict[str, Any]
         builder.add(subtask, form)
     if len(builder.calls) < 2:
         raise Dropped(DropReason.FEWER_THAN_TWO_CALLS, f"{len(builder.calls)} call(s)")
-    return {**item, "functions": builder.functions, "calls": builder.calls}
+    return WithFunctions(**item, functions=builder.functions, calls=builder.calls)

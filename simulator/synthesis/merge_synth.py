@@ -15,16 +15,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from button.errors import ConfigError, RunFileError
 from button.shard import WHOLE, Shard, parse_shard, refuse_mixed
-from button.storage.manifest import read_recorded
+from button.storage.manifest import RecordedManifest, read_recorded
 from button.storage.records import write_atomically
 from simulator.synthesis.atomic import key_order
 from simulator.synthesis.pipeline import SynthManifest
+from simulator.synthesis.rows import TaskJson
 from simulator.synthesis.text_rules import NearDuplicates
 
 MANIFEST = "manifest.json"
@@ -42,7 +42,7 @@ def is_synth_output(path: Path) -> bool:
 @dataclass
 class SynthShard:
     out: Path
-    manifest: dict[str, Any]
+    manifest: RecordedManifest
     shard: Shard
 
 
@@ -63,14 +63,14 @@ def merge_synth(paths: list[Path], out: Path) -> SynthMergeResult:
     result = SynthMergeResult(out, count)
     have = {shard.shard.index for shard in shards}
     result.missing = [Shard(index, count) for index in range(count) if index not in have]
-    rows: list[tuple[tuple[int, int], str, dict[str, Any]]] = []
+    rows: list[tuple[tuple[int, int], str, TaskJson]] = []
     for shard in shards:
         tasks = _tasks_of(shard.out)
         result.per_shard[str(shard.out)] = len(tasks)
         rows += [(key_order(task["id"]), task["id"], task) for task in tasks]
     seen_ids: set[str] = set()
     instructions = NearDuplicates()
-    kept: list[dict[str, Any]] = []
+    kept: list[TaskJson] = []
     for _, task_id, task in sorted(rows, key=lambda row: (row[0], row[1])):
         if task_id in seen_ids:
             raise RunFileError(f"task id {task_id!r} is in two shards", where=str(out))
@@ -105,7 +105,7 @@ def _check_same_config(shards: list[SynthShard]) -> None:
     refuse_mixed(checked, "synthesis")
 
 
-def _without_shard(recorded: dict[str, Any]) -> dict[str, Any]:
+def _without_shard(recorded: RecordedManifest) -> RecordedManifest:
     return {key: value for key, value in recorded.items() if key != "shard"}
 
 
@@ -119,9 +119,9 @@ def _unsharded(shard: SynthShard) -> SynthManifest:
         raise RunFileError(f"{field}: {first['msg']}", where=str(work_dir_of(shard.out) / MANIFEST)) from None
 
 
-def _tasks_of(path: Path) -> list[dict[str, Any]]:
+def _tasks_of(path: Path) -> list[TaskJson]:
     """The task objects of a shard's output, one a line as ``button synth`` writes them."""
-    tasks: list[dict[str, Any]] = []
+    tasks: list[TaskJson] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:

@@ -41,8 +41,9 @@ from simulator.synthesis import (
     plan,
     scenarios,
 )
+from simulator.synthesis.rows import ConversationRow, ScenarioSource, TaskJson, WithFunctions
 from simulator.synthesis.stage_context import SynthContext, prompts_digest
-from simulator.synthesis.stage_runner import Item, Stage, StageReport, StageRunner
+from simulator.synthesis.stage_runner import Stage, StageReport, StageRunner
 from simulator.synthesis.stage_store import StageStore
 
 
@@ -102,7 +103,7 @@ class SynthConfig:
 
 @dataclass
 class SynthResult:
-    tasks: list[Item]
+    tasks: list[TaskJson]
     reports: list[StageReport]
     requests: int
     ledger: Ledger  # the work dir's, as in cost.json
@@ -110,10 +111,15 @@ class SynthResult:
 
 
 async def synthesize(config: SynthConfig, console: Console, cost: CostOptions | None = None) -> SynthResult:
+    first: list[tuple[str, ScenarioSource]] = []
+    conversation_rows: list[tuple[str, ConversationRow]] = []  # the first stage's inputs with --conversations
     if config.scenarios_file is not None:
         first = scenarios.file_inputs(scenarios.read_scenarios(config.scenarios_file))
     elif config.conversations_file is not None:
-        first = conversations.conversation_inputs(conversations.read_conversations(config.conversations_file))
+        found = conversations.read_conversations(config.conversations_file)
+        conversation_rows = [
+            row for row in conversations.conversation_inputs(found) if config.shard.owns(row[0])
+        ]
     else:
         first = scenarios.generation_inputs(config.n_scenarios, config.seed)
     first = [(key, item) for key, item in first if config.shard.owns(key)]
@@ -129,7 +135,7 @@ async def synthesize(config: SynthConfig, console: Console, cost: CostOptions | 
         console=console,
     )
     stopped: BudgetReached | None = None
-    tasks: list[Item] = []
+    tasks: list[TaskJson] = []
     try:
         earlier = _ledger(config, *store.recorded_usage())
         async with open_models([config.endpoint]) as models:
@@ -139,7 +145,7 @@ async def synthesize(config: SynthConfig, console: Console, cost: CostOptions | 
             runner = StageRunner(store, progress, ctx)
             with progress:
                 try:
-                    tasks = await _stages(config, ctx, runner, first)
+                    tasks = await _stages(config, ctx, runner, first, conversation_rows)
                 except BudgetReached as reached:
                     stopped = reached
             requests = client.usage.requests
@@ -165,8 +171,12 @@ def _ledger(config: SynthConfig, rows: int, usage: Usage) -> Ledger:
 
 
 async def _stages(
-    config: SynthConfig, ctx: SynthContext, runner: StageRunner, first: list[tuple[str, Item]]
-) -> list[Item]:
+    config: SynthConfig,
+    ctx: SynthContext,
+    runner: StageRunner,
+    first: list[tuple[str, ScenarioSource]],
+    conversation_rows: list[tuple[str, ConversationRow]],
+) -> list[TaskJson]:
     if config.conversations_file is not None:
         first = await runner.run(
             Stage(
@@ -175,7 +185,7 @@ async def _stages(
                 partial(conversations.extract_scenario, ctx),
                 precheck=conversations.has_user_text,
             ),
-            first,
+            conversation_rows,
         )
     found = await runner.run(
         Stage(
@@ -226,9 +236,9 @@ async def _stages(
     return [data for _, data in planned]
 
 
-async def _plan_work(key: str, item: Item) -> Item:
+async def _plan_work(key: str, item: WithFunctions) -> TaskJson:
     return plan.build_task(key, item)
 
 
-def _write_tasks(out: Path, tasks: list[Item]) -> None:
+def _write_tasks(out: Path, tasks: list[TaskJson]) -> None:
     write_atomically(out, "".join(json.dumps(task, ensure_ascii=False) + "\n" for task in tasks))

@@ -12,12 +12,13 @@ with ``button.validation.task_rules`` before it is kept.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import ValidationError
 
+from button.data_model.json_types import ToolArguments
 from button.data_model.task import Task
 from button.validation.task_rules import check_task
+from simulator.synthesis.rows import PlannedCallJson, Subtask, SubtaskCall, TaskJson, WithFunctions
 from simulator.synthesis.stage_context import Dropped, DropReason
 
 
@@ -25,7 +26,7 @@ def task_id(key: str) -> str:
     return "synth." + re.sub(r"[^A-Za-z0-9_.-]", "-", key)
 
 
-def depth(subtasks: list[dict[str, Any]]) -> dict[str, int]:
+def depth(subtasks: list[Subtask]) -> dict[str, int]:
     """Each subtask's distance from the roots of the dependency graph (composition has no cycles)."""
     by_id = {s["id"]: s for s in subtasks}
     found: dict[str, int] = {}
@@ -46,8 +47,8 @@ def call_path(path: str) -> str:
     return f"c{sid.removeprefix('s')}.{field}"
 
 
-def call_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def call_arguments(arguments: ToolArguments) -> ToolArguments:
+    out: ToolArguments = {}
     for name, value in arguments.items():
         if isinstance(value, dict) and set(value) == {"from"}:
             out[name] = {"from": call_path(value["from"])}
@@ -58,11 +59,9 @@ def call_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def derive_plan(
-    subtasks: list[dict[str, Any]], calls: dict[str, dict[str, Any]]
-) -> list[list[dict[str, Any]]]:
+def derive_plan(subtasks: list[Subtask], calls: dict[str, SubtaskCall]) -> list[list[PlannedCallJson]]:
     levels = depth(subtasks)
-    groups: dict[int, list[dict[str, Any]]] = {}
+    groups: dict[int, list[PlannedCallJson]] = {}
     for subtask in subtasks:
         call = calls.get(subtask["id"])
         if call is not None:
@@ -77,7 +76,7 @@ def derive_plan(
     return [groups[level] for level in sorted(groups)]
 
 
-def build_task(key: str, item: dict[str, Any]) -> dict[str, Any]:
+def build_task(key: str, item: WithFunctions) -> TaskJson:
     """The finished task as JSON; ``Dropped`` when it breaks a task rule."""
     calls = item["calls"]
     raw = {
@@ -86,7 +85,7 @@ def build_task(key: str, item: dict[str, Any]) -> dict[str, Any]:
         "scenario": item["scenario"],
         "instruction": item["instruction"],
         "subtasks": [
-            {**subtask, "function": calls.get(subtask["id"], {}).get("function")}
+            {**subtask, "function": calls[subtask["id"]]["function"] if subtask["id"] in calls else None}
             for subtask in item["subtasks"]
         ],
         "functions": item["functions"],

@@ -10,7 +10,9 @@ import random
 from pathlib import Path
 from typing import Any
 
+from button.data_model.json_types import JsonSchema
 from button.errors import InputError
+from simulator.synthesis.rows import Scenario, ScenarioSource
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import NearDuplicates
 
@@ -31,7 +33,7 @@ EXAMPLES = (
     "A small bakery owner in Leeds is ordering flour and checking this week's delivery dates.",
 )
 
-SCENARIO_SCHEMA: dict[str, Any] = {
+SCENARIO_SCHEMA: JsonSchema = {
     "type": "object",
     "properties": {"scenario": text_field(MIN_SCENARIO_CHARS, MAX_SCENARIO_CHARS)},
     "required": ["scenario"],
@@ -50,7 +52,7 @@ def read_scenarios(path: Path) -> list[str]:
     return scenarios
 
 
-def generation_inputs(count: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
+def generation_inputs(count: int, seed: int) -> list[tuple[str, ScenarioSource]]:
     """(key, what to generate) for ``count`` scenarios: a domain each, spread by the seed."""
     rng = random.Random(seed)
     domains = list(DOMAINS)
@@ -58,11 +60,11 @@ def generation_inputs(count: int, seed: int) -> list[tuple[str, dict[str, Any]]]
     return [(f"sc{i}", {"domain": domains[i % len(domains)]}) for i in range(count)]
 
 
-def file_inputs(scenarios: list[str]) -> list[tuple[str, dict[str, Any]]]:
+def file_inputs(scenarios: list[str]) -> list[tuple[str, ScenarioSource]]:
     return [(f"sc{i}", {"text": text}) for i, text in enumerate(scenarios)]
 
 
-async def make_scenario(ctx: SynthContext, key: str, item: dict[str, Any]) -> dict[str, Any]:
+async def make_scenario(ctx: SynthContext, key: str, item: ScenarioSource) -> Scenario:
     if "text" in item:
         text = str(item["text"]).strip()
     else:
@@ -83,7 +85,7 @@ def scenario_duplicates() -> Any:
     """A post-check that drops near-duplicate scenarios."""
     seen = NearDuplicates()
 
-    def check(key: str, data: dict[str, Any]) -> Dropped | None:
+    def check(key: str, data: Scenario) -> Dropped | None:
         earlier = seen.check(key, data["text"])
         return Dropped(DropReason.NEAR_DUPLICATE, f"of {earlier}") if earlier else None
 

@@ -15,6 +15,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from button.data_model.json_types import JsonSchema
 from button.data_model.trajectory import Usage
 from button.errors import StructuredOutputError
 from button.llm.client import ModelClient
@@ -124,7 +125,7 @@ class SynthContext:
         """What ``row``'s calls cost (None: it made none); the row is done with."""
         return self._rows.pop(row, None)
 
-    async def ask(self, row: str, prompt: str, schema: dict[str, Any], **values: str) -> Any:
+    async def ask(self, row: str, prompt: str, schema: JsonSchema, **values: str) -> Any:
         """A JSON value valid against ``schema``, sampled with ``row``'s seed; the
         schema's title names the prompt."""
         titled = {"title": f"{PROMPT_PREFIX}{prompt}", **schema}
@@ -155,7 +156,7 @@ class SynthContext:
 PLAIN_TEXT_CHARS = r"A-Za-z0-9_ ,.:;'()$%/?!+@-"
 
 
-def text_field(min_length: int, max_length: int) -> dict[str, Any]:
+def text_field(min_length: int, max_length: int) -> JsonSchema:
     return {
         "type": "string",
         "pattern": f"^[{PLAIN_TEXT_CHARS}]*$",

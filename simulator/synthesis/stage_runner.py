@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from rich.progress import Progress
 
@@ -19,22 +19,21 @@ from button.errors import BudgetReached, StructuredOutputError
 from simulator.synthesis.stage_context import Dropped, DropReason, NotStarted, SynthContext
 from simulator.synthesis.stage_store import Record, StageStore
 
-Item = dict[str, Any]
-Work = Callable[[str, Item], Awaitable[Item]]
-Check = Callable[[str, Item], Dropped | None]
+In = TypeVar("In", bound=Mapping[str, Any])  # a stage's input row (``simulator.synthesis.rows``)
+Out = TypeVar("Out", bound=Mapping[str, Any])  # its output row, the next stage's input
 
 
 @dataclass
-class Stage:
+class Stage(Generic[In, Out]):
     """``precheck`` runs on inputs in input order before any model call (and sees
     finished rows too, so order-dependent rules such as de-duplication give the
     same answer on a rerun); ``postcheck`` runs on outputs as they finish."""
 
     name: str
     title: str
-    work: Work
-    precheck: Check | None = None
-    postcheck: Check | None = None
+    work: Callable[[str, In], Awaitable[Out]]
+    precheck: Callable[[str, In], Dropped | None] | None = None
+    postcheck: Callable[[str, Out], Dropped | None] | None = None
 
 
 @dataclass
@@ -66,13 +65,14 @@ class StageRunner:
         self.ctx = ctx  # where each row's cost is counted
         self.reports: list[StageReport] = []
 
-    async def run(self, stage: Stage, inputs: list[tuple[str, Item]]) -> list[tuple[str, Item]]:
-        """The kept outputs, in input order."""
+    async def run(self, stage: Stage[In, Out], inputs: list[tuple[str, In]]) -> list[tuple[str, Out]]:
+        """The kept outputs, in input order. A kept record holds what this stage's work
+        returned (a changed configuration refuses the work dir), so it is read back as ``Out``."""
         log = self.store.log(stage.name)
         report = StageReport(stage.name, stage.title, inputs=len(inputs))
         self.reports.append(report)
         bar = self.progress.add_task(stage.title, total=len(inputs))
-        todo: list[tuple[str, Item]] = []
+        todo: list[tuple[str, In]] = []
         for key, item in inputs:
             verdict = stage.precheck(key, item) if stage.precheck else None
             if key in log.done:
@@ -87,15 +87,15 @@ class StageRunner:
             for key, _ in inputs:
                 done = log.done.get(key)
                 if done is not None and done.kept:
-                    stage.postcheck(key, done.data)
+                    stage.postcheck(key, cast(Out, done.data))
 
         stopped: list[str] = []
 
-        async def one(key: str, item: Item) -> None:
+        async def one(key: str, item: In) -> None:
             try:
                 data = await stage.work(key, item)
                 verdict = stage.postcheck(key, data) if stage.postcheck else None
-                record = Record(key, data=data)
+                record = Record(key, data=dict(data))
                 if verdict is not None:
                     record = Record(key, reason=verdict.reason, detail=verdict.detail)
             except Dropped as dropped:
@@ -123,11 +123,11 @@ class StageRunner:
                 f"{stopped[0]}; {counted(len(stopped), 'row')} of stage '{stage.title}' not started",
                 where=str(self.store.work_dir),
             )
-        kept: list[tuple[str, Item]] = []
+        kept: list[tuple[str, Out]] = []
         for key, _ in inputs:
             record = log.done[key]
             if record.reason is None:
-                kept.append((key, record.data))
+                kept.append((key, cast(Out, record.data)))
             else:
                 report.dropped[record.reason] += 1
         report.kept = len(kept)

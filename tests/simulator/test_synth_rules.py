@@ -13,6 +13,7 @@ from button.validation.task_rules import check_task
 from simulator.synthesis.atomic_verify import atomic_rules
 from simulator.synthesis.functions import FunctionBuilder
 from simulator.synthesis.plan import build_task, derive_plan
+from simulator.synthesis.rows import InstructedComposition, Subtask, SubtaskCall, WithFunctions
 from simulator.synthesis.stage_context import Dropped, DropReason, prompt_messages
 from simulator.synthesis.stage_store import Record, StageLog
 from simulator.synthesis.text_rules import NearDuplicates, TextProblem, has_concrete_detail, task_text_problem
@@ -111,7 +112,7 @@ def form(name: str, params: list[dict[str, str]], returns: list[str], **extra: A
     }
 
 
-PTS: dict[str, Any] = {
+PTS: InstructedComposition = {
     "scenario_id": "sc0",
     "scenario": "A student compares two flats in Madrid.",
     "strategy": "parallel-then-sequential",
@@ -134,7 +135,7 @@ def test_toolless_final_step_gives_one_parallel_group() -> None:
     builder.add(subtasks[2], form("compare", [param("a", "number", "s1.rent")], ["x"], needs_tool=False))
     assert len(builder.functions) == 1 and set(builder.calls) == {"s1", "s2"}
     task = Task.model_validate(
-        build_task("sc0.a0.pts", {**PTS, "functions": builder.functions, "calls": builder.calls})
+        build_task("sc0.a0.pts", WithFunctions(**PTS, functions=builder.functions, calls=builder.calls))
     )
     assert check_task(task) == []
     assert [[c.id for c in group] for group in task.plan or []] == [["c1", "c2"]]
@@ -164,12 +165,12 @@ def test_function_rules_drop() -> None:
 
 
 def test_plan_groups_follow_dependency_depth() -> None:
-    subtasks = [
-        {"id": "s1", "depends_on": []},
-        {"id": "s2", "depends_on": []},
-        {"id": "s3", "depends_on": ["s1", "s2"]},
+    subtasks: list[Subtask] = [
+        {"id": "s1", "instruction": "one", "depends_on": []},
+        {"id": "s2", "instruction": "two", "depends_on": []},
+        {"id": "s3", "instruction": "three", "depends_on": ["s1", "s2"]},
     ]
-    calls = {
+    calls: dict[str, SubtaskCall] = {
         "s1": {"function": "f", "arguments": {"x": 1}},
         "s2": {"function": "f", "arguments": {"x": 2}},
         "s3": {"function": "g", "arguments": {"a": {"from": "s1.y"}, "b": {"from": "s2.y"}}},
@@ -202,7 +203,7 @@ def test_one_parameter_fed_by_every_parallel_result_becomes_from_all() -> None:
         subtasks[2], form("cheapest", [param("rents", "number", "all.rent")], ["lowest"], needs_tool=True)
     )
     assert builder.calls["s3"]["arguments"] == {"rents": {"from_all": ["s1.rent", "s2.rent"]}}
-    task = build_task("sc0.a0.pts", {**PTS, "functions": builder.functions, "calls": builder.calls})
+    task = build_task("sc0.a0.pts", WithFunctions(**PTS, functions=builder.functions, calls=builder.calls))
     (final,) = task["plan"][-1]
     assert final["arguments"] == {"rents": {"from_all": ["c1.rent", "c2.rent"]}}
     (spec,) = [f for f in task["functions"] if f["function"]["name"] == "cheapest"]
