@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
+from button.data_model.json_types import JsonSchema
 from button.validation.schemas import first_error
 
 SearchStrategy = st.SearchStrategy[Any]
@@ -32,7 +33,7 @@ MAX_ITEMS = 3
 BOUND = 1000
 
 
-def samples(schema: dict[str, Any], count: int) -> list[Any]:
+def samples(schema: JsonSchema, count: int) -> list[Any]:
     """Up to ``count`` distinct values valid against ``schema`` (fewer when hard to find)."""
     strategy = strategy_for(schema, schema).filter(lambda value: first_error(schema, value) is None)
     found: list[Any] = []
@@ -55,7 +56,7 @@ def samples(schema: dict[str, Any], count: int) -> list[Any]:
     return found[:count]
 
 
-def strategy_for(schema: Any, root: dict[str, Any]) -> SearchStrategy:
+def strategy_for(schema: Any, root: JsonSchema) -> SearchStrategy:
     """A strategy for ``schema`` (``root`` resolves local ``$ref``)."""
     if not isinstance(schema, dict):
         return st.none() if schema is False else _any_json()
@@ -77,7 +78,7 @@ def strategy_for(schema: Any, root: dict[str, Any]) -> SearchStrategy:
     return builder(schema, root) if builder else _any_json()
 
 
-def _object(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
+def _object(schema: JsonSchema, root: JsonSchema) -> SearchStrategy:
     properties = schema.get("properties") or {}
     required = set(schema.get("required") or [])
     return st.fixed_dictionaries(
@@ -86,7 +87,7 @@ def _object(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
     )
 
 
-def _array(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
+def _array(schema: JsonSchema, root: JsonSchema) -> SearchStrategy:
     least = schema.get("minItems", 0)
     return st.lists(
         strategy_for(schema.get("items", {}), root),
@@ -95,7 +96,7 @@ def _array(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
     )
 
 
-def _string(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
+def _string(schema: JsonSchema, root: JsonSchema) -> SearchStrategy:
     if "pattern" in schema:
         # the whole string matching (so no "\n" after a "$"), in printable ASCII
         printable = st.characters(min_codepoint=32, max_codepoint=126)
@@ -110,9 +111,9 @@ def _string(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
     )
 
 
-def _number(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
-    low = schema.get("minimum", schema.get("exclusiveMinimum", -BOUND))
-    high = schema.get("maximum", schema.get("exclusiveMaximum", BOUND))
+def _number(schema: JsonSchema, root: JsonSchema) -> SearchStrategy:
+    low = schema["minimum"] if "minimum" in schema else schema.get("exclusiveMinimum", -BOUND)
+    high = schema["maximum"] if "maximum" in schema else schema.get("exclusiveMaximum", BOUND)
     if schema.get("type") == "integer":
         return st.integers(
             int(low) + ("exclusiveMinimum" in schema), int(high) - ("exclusiveMaximum" in schema)
@@ -127,7 +128,7 @@ def _number(schema: dict[str, Any], root: dict[str, Any]) -> SearchStrategy:
     ).map(lambda value: round(value, 2))
 
 
-BUILDERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], SearchStrategy]] = {
+BUILDERS: dict[str, Callable[[JsonSchema, JsonSchema], SearchStrategy]] = {
     "object": _object,
     "array": _array,
     "string": _string,
@@ -144,7 +145,7 @@ def _any_json() -> SearchStrategy:
     )
 
 
-def _resolve(reference: str, root: dict[str, Any]) -> Any:
+def _resolve(reference: str, root: JsonSchema) -> Any:
     """A local ``#/...`` reference inside ``root`` (anything else: any JSON value)."""
     if not reference.startswith("#"):
         return {}

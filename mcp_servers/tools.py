@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from fastmcp.server.dependencies import FastMCPRequestContext, get_context
 from fastmcp.tools.base import RawStructuredToolResult, Tool, ToolResult
 from mcp.types import ContentBlock, TextContent
 from pydantic import ConfigDict, Field
 
+from button.data_model.json_types import McpMeta, ToolArguments
 from button.data_model.task import FunctionSpec
 from button.data_model.tool_meta import ToolResultMeta
 from button.errors import clip
@@ -80,7 +80,7 @@ class SimulatedTool(Tool):
             structured=structured,
         )
 
-    async def run(self, arguments: dict[str, Any]) -> ToolResult:
+    async def run(self, arguments: ToolArguments) -> ToolResult:
         episode_id = current_episode()
         repeated = request_meta().get(MARK)
         if isinstance(repeated, str):  # which value was meant is unknown: answer as a bad call
@@ -92,7 +92,7 @@ class SimulatedTool(Tool):
             return text_result(result, meta)
         return to_tool_result(result, meta)
 
-    def meta_of(self, episode_id: str, result: SimulatedResult) -> dict[str, Any]:
+    def meta_of(self, episode_id: str, result: SimulatedResult) -> McpMeta:
         """The ``_meta`` of a result: what answering it cost (``ToolResultMeta``)."""
         return ToolResultMeta(
             episode_id=episode_id,
@@ -102,7 +102,7 @@ class SimulatedTool(Tool):
         ).as_meta()
 
 
-def to_tool_result(result: SimulatedResult, meta: dict[str, Any]) -> ToolResult:
+def to_tool_result(result: SimulatedResult, meta: McpMeta) -> ToolResult:
     """The MCP form of a simulated result, with its cost in ``meta`` (``ToolResultMeta.as_meta``)."""
     if result.error is not None:
         error = TextContent(type="text", text=clip(result.error, ERROR_TEXT_LIMIT))
@@ -114,7 +114,7 @@ def to_tool_result(result: SimulatedResult, meta: dict[str, Any]) -> ToolResult:
     return RawStructuredToolResult(content=text, structured_content=result.value, meta=meta)
 
 
-def text_result(result: SimulatedResult, meta: dict[str, Any]) -> ToolResult:
+def text_result(result: SimulatedResult, meta: McpMeta) -> ToolResult:
     """A result as text only (a tool without an output schema): a string as it is, else JSON.
 
     The simulator answers objects, so an object of one string field is that string.
@@ -134,7 +134,7 @@ def _request_context() -> FastMCPRequestContext | None:
         return None
 
 
-def request_meta() -> dict[str, Any]:
+def request_meta() -> McpMeta:
     """The ``_meta`` of the request being handled (empty outside one)."""
     request_context = _request_context()
     return dict(request_context.meta or {}) if request_context is not None else {}

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from button.data_model.json_types import ToolArguments
 from button.data_model.trajectory import Usage
 from simulator.sim_cache import canonical_json
 
@@ -57,15 +58,15 @@ class LongArguments:
 class Given:
     """The arguments of a call being answered, with their JSON worked out once."""
 
-    value: dict[str, Any]
+    value: ToolArguments
     text: str  # canonical JSON
 
     @classmethod
-    def of(cls, arguments: dict[str, Any]) -> Given:
+    def of(cls, arguments: ToolArguments) -> Given:
         return cls(arguments, canonical_json(arguments))
 
     @cached_property
-    def kept(self) -> dict[str, Any] | LongArguments:
+    def kept(self) -> ToolArguments | LongArguments:
         """What an episode keeps of them."""
         if len(self.text) <= ARGUMENTS_KEPT:
             return self.value
@@ -73,13 +74,13 @@ class Given:
         return LongArguments(digest, clipped(self.text, ARGUMENTS_KEPT))
 
 
-def stands_for(arguments: dict[str, Any] | LongArguments) -> Any:
+def stands_for(arguments: ToolArguments | LongArguments) -> Any:
     """A JSON value equal for equal arguments, whether they are kept or stood in for:
     the arguments themselves, or ``{"sha256": ...}`` for long ones."""
     return {"sha256": arguments.sha256} if isinstance(arguments, LongArguments) else arguments
 
 
-def shown(arguments: dict[str, Any] | LongArguments) -> str:
+def shown(arguments: ToolArguments | LongArguments) -> str:
     """The arguments' JSON as the tool model is shown it."""
     return arguments.shown if isinstance(arguments, LongArguments) else canonical_json(arguments)
 
@@ -89,7 +90,7 @@ class ToolCall:
     """One finished call of an episode."""
 
     name: str
-    arguments: dict[str, Any] | LongArguments
+    arguments: ToolArguments | LongArguments
     result: Any
     size: int = field(default=0, compare=False)  # bytes it holds (set by ``of``)
 

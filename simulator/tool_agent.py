@@ -28,6 +28,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from button.data_model.json_types import ChatMessage, JsonSchema, ToolArguments
 from button.data_model.task import AtomicTask, FunctionSpec, Task
 from button.data_model.trajectory import Usage
 from button.errors import ModelError, StructuredOutputError
@@ -43,7 +44,7 @@ CALL_PROMPT = Template(
     resources.files("simulator").joinpath("prompts/tool_call.md").read_text(encoding="utf-8")
 )
 PROMPT_VERSION = digest([SYSTEM_PROMPT, CALL_PROMPT.template])
-FREE_FORM_RESULT: dict[str, Any] = {"type": "object"}
+FREE_FORM_RESULT: JsonSchema = {"type": "object"}
 RESULT_TEXT_LIMIT = 1500  # characters of one earlier result shown to the model
 ARGUMENTS_SHOWN = 8000  # characters of the call's own arguments shown to the model
 
@@ -62,16 +63,16 @@ class SimulatedResult:
         return self.error is None
 
 
-def result_schema(spec: FunctionSpec) -> dict[str, Any]:
+def result_schema(spec: FunctionSpec) -> JsonSchema:
     """The JSON Schema a result of ``spec`` must satisfy."""
     return spec.returns if spec.returns is not None else FREE_FORM_RESULT
 
 
-def is_object_schema(schema: dict[str, Any]) -> bool:
+def is_object_schema(schema: JsonSchema) -> bool:
     return schema.get("type") == "object"
 
 
-def argument_error(spec: FunctionSpec, arguments: dict[str, Any]) -> str | None:
+def argument_error(spec: FunctionSpec, arguments: ToolArguments) -> str | None:
     """Why ``arguments`` do not fit the function's ``parameters`` (first problem), or None.
 
     A template slot such as ``<order-id>`` is refused too (``button.validation.placeholders``).
@@ -115,7 +116,7 @@ class ToolSimulator:
     def episode(self, episode_id: str) -> Episode:
         return self.episodes.episode((self.task.id, episode_id))
 
-    async def call(self, name: str, arguments: dict[str, Any], *, episode_id: str) -> SimulatedResult:
+    async def call(self, name: str, arguments: ToolArguments, *, episode_id: str) -> SimulatedResult:
         """Answer one call in an episode and remember it there."""
         key = (self.task.id, episode_id)
         episode = self.episodes.episode(key)
@@ -176,7 +177,7 @@ class ToolSimulator:
 
     def messages(
         self, spec: FunctionSpec, given: Given, history: list[ToolCall], step: AtomicTask | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ChatMessage]:
         """The chat messages that ask the tool model for one result (``step``: the subtask it serves).
 
         Each value in it is clipped with a marker saying its full size: an earlier
