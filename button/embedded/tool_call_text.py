@@ -53,7 +53,7 @@ def parse_reply(text: str, offered: set[str]) -> ParsedReply:
     return reply
 
 
-def _waits_for_a_value(call: dict[str, Any]) -> bool:
+def _waits_for_a_value(call: ToolCall) -> bool:
     """True when the call's arguments hold a template slot where a value belongs."""
     return placeholder_in(json.loads(call["function"]["arguments"])) is not None
 
