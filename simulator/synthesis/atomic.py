@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from button.data_model.json_types import JsonSchema
-from simulator.synthesis.rows import AtomicTask, AtomicTasks, Scenario
+from simulator.synthesis.rows import AtomicTaskRow, AtomicTasks, Scenario
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import MAX_TASK_CHARS, MIN_TASK_CHARS
 
@@ -37,7 +37,7 @@ async def make_atomic_tasks(ctx: SynthContext, key: str, scenario: Scenario, cou
     return {"scenario_id": scenario["id"], "scenario": scenario["text"], "tasks": tasks}
 
 
-def flatten(rows: list[tuple[str, AtomicTasks]]) -> list[tuple[str, AtomicTask]]:
+def flatten(rows: list[tuple[str, AtomicTasks]]) -> list[tuple[str, AtomicTaskRow]]:
     """One input per atomic task, keyed ``<scenario key>.a<j>``."""
     return [
         (f"{key}.a{j}", {"scenario_id": data["scenario_id"], "scenario": data["scenario"], "text": text})

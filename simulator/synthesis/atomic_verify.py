@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from button.data_model.json_types import JsonSchema
-from simulator.synthesis.rows import AtomicTask
+from simulator.synthesis.rows import AtomicTaskRow
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext
 from simulator.synthesis.text_rules import (
     NearDuplicates,
@@ -19,11 +19,15 @@ from simulator.synthesis.text_rules import (
 VERIFY_SCHEMA: JsonSchema = {
     "type": "object",
     "properties": {
-        "reason": {"type": "string", "maxLength": 300},
-        "one_call": {"type": "boolean"},
-        "missing": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 5},
+        "calls": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 120},
+            "minItems": 1,
+            "maxItems": 5,
+        },
+        "ask": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 5},
     },
-    "required": ["reason", "one_call", "missing"],
+    "required": ["calls", "ask"],
 }
 
 
@@ -31,7 +35,7 @@ def atomic_rules() -> Any:
     """A pre-check, applied in input order, that remembers what it let through."""
     seen = NearDuplicates()
 
-    def check(key: str, item: AtomicTask) -> Dropped | None:
+    def check(key: str, item: AtomicTaskRow) -> Dropped | None:
         text = item["text"]
         problem = task_text_problem(text)
         if problem:
@@ -46,10 +50,12 @@ def atomic_rules() -> Any:
     return check
 
 
-async def verify_atomic(ctx: SynthContext, key: str, item: AtomicTask) -> AtomicTask:
-    verdict = await ctx.ask(key, "atomic_verify", VERIFY_SCHEMA, scenario=item["scenario"], task=item["text"])
-    if not verdict["one_call"]:
-        raise Dropped(DropReason.MORE_THAN_ONE_CALL)
-    if verdict["missing"]:
-        raise Dropped(DropReason.DETAILS_MISSING, "; ".join(verdict["missing"]))
-    return AtomicTask(**item)
+async def verify_atomic(ctx: SynthContext, key: str, item: AtomicTaskRow) -> AtomicTaskRow:
+    verdict = await ctx.ask(
+        key, "atomic_verify", VERIFY_SCHEMA, check=True, scenario=item["scenario"], task=item["text"]
+    )
+    if len(verdict["calls"]) > 1:
+        raise Dropped(DropReason.MORE_THAN_ONE_CALL, "; ".join(verdict["calls"]))
+    if verdict["ask"]:
+        raise Dropped(DropReason.DETAILS_MISSING, " ".join(verdict["ask"]))
+    return AtomicTaskRow(**item)

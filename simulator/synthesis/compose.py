@@ -12,7 +12,7 @@ from typing import Any
 from button.data_model.json_types import JsonSchema
 from button.data_model.task import Strategy
 from simulator.synthesis.atomic import key_order
-from simulator.synthesis.rows import AtomicTask, Composition, CompositionInput, Subtask
+from simulator.synthesis.rows import AtomicTaskRow, Composition, CompositionInput, Subtask
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import (
     MAX_TASK_CHARS,
@@ -40,7 +40,7 @@ SCHEMAS: dict[Strategy, JsonSchema] = {
 
 
 def composition_inputs(
-    verified: list[tuple[str, AtomicTask]], strategies: list[Strategy], offset: int, per_scenario: int
+    verified: list[tuple[str, AtomicTaskRow]], strategies: list[Strategy], offset: int, per_scenario: int
 ) -> list[tuple[str, CompositionInput]]:
     """Each verified atomic task is composed with one strategy, taken in turn by the task's
     place among all atomic tasks (``per_scenario`` to a scenario): a task gets the same

@@ -62,7 +62,9 @@ def instruction_problem(instruction: str, subtasks: list[Subtask]) -> Dropped | 
 
 async def verify_and_instruct(ctx: SynthContext, key: str, item: Composition) -> InstructedComposition:
     steps = numbered(item["subtasks"])
-    verdict = await ctx.ask(key, "compose_verify", VERIFY_SCHEMA, scenario=item["scenario"], subtasks=steps)
+    verdict = await ctx.ask(
+        key, "compose_verify", VERIFY_SCHEMA, check=True, scenario=item["scenario"], subtasks=steps
+    )
     unknown = [
         f"{step['id']}: {step['still_unknown']}"
         for step in verdict["steps"]

@@ -44,7 +44,7 @@ class AtomicTasks(TypedDict):
     tasks: list[str]
 
 
-class AtomicTask(TypedDict):
+class AtomicTaskRow(TypedDict):
     """One atomic task with its scenario (the input and output of atomic verification)."""
 
     scenario_id: str
@@ -52,7 +52,7 @@ class AtomicTask(TypedDict):
     text: str
 
 
-class CompositionInput(AtomicTask):
+class CompositionInput(AtomicTaskRow):
     strategy: str  # a ``button.data_model.task.Strategy`` value
 
 

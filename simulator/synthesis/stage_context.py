@@ -125,9 +125,15 @@ class SynthContext:
         """What ``row``'s calls cost (None: it made none); the row is done with."""
         return self._rows.pop(row, None)
 
-    async def ask(self, row: str, prompt: str, schema: JsonSchema, **values: str) -> Any:
+    async def ask(
+        self, row: str, prompt: str, schema: JsonSchema, *, check: bool = False, **values: str
+    ) -> Any:
         """A JSON value valid against ``schema``, sampled with ``row``'s seed; the
-        schema's title names the prompt."""
+        schema's title names the prompt. A ``check`` (a verification stage) is asked
+        at temperature 0 whatever the synth temperature: the 1.5B model's verdicts on
+        tests/simulator/atomic_cases.py agreed with a careful reader's in 11 of 14
+        cases greedy, 8 of 14 at its default 0.8."""
+        sampling = {"temperature": 0.0} if check else {}
         titled = {"title": f"{PROMPT_PREFIX}{prompt}", **schema}
         async with self._slots:
             if row not in self._rows:
@@ -141,6 +147,7 @@ class SynthContext:
                     titled,
                     name=f"{PROMPT_PREFIX}{prompt}",
                     seed=row_seed(self.seed, row, prompt),
+                    **sampling,
                 )
             except StructuredOutputError as error:
                 self._rows[row].add(error.usage or Usage())

@@ -20,8 +20,9 @@ MIN_TASK_WORDS = 4
 
 _WORD = re.compile(r"[a-z0-9]+")
 # snake_case or camelCase identifiers, calls like ``lookup()``, or words about tools
+# (a word of a hyphenated name, as in "the payments-api repository", is a name, not talk of tools)
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[a-z]{2,}[A-Z]\w*\b|\b\w+\(\)")
-_TOOL_WORD = re.compile(r"\b(?:function|tool|api|endpoint)s?\b", re.IGNORECASE)
+_TOOL_WORD = re.compile(r"(?<![\w-])(?:function|tool|api|endpoint)s?(?![\w-])", re.IGNORECASE)
 _STOPWORDS = frozenset(
     [
         "the",

@@ -27,6 +27,8 @@ def test_text_rules() -> None:
     )
     assert task_text_problem("Call getRent for the flat on Calle Mayor.") == TextProblem(names, "'getRent'")
     assert task_text_problem("Ask the weather API about Paris tomorrow.") == TextProblem(names, "'API'")
+    assert task_text_problem("Find a tool-free way to post 3 parcels to Montreal.") is None
+    assert task_text_problem("List the open bugs in the payments-api repository on GitHub.") is None
     assert task_text_problem("Buy an iPhone 15 at the Apple store in Berlin.") is None
     assert task_text_problem("Check rent.") == TextProblem(DropReason.TOO_SHORT, "11 chars, need 20")
     assert task_text_problem(", &#34;&#34;, &#34;.&#34;, &#34;x&#34;") == TextProblem(DropReason.MARKUP, "")
@@ -73,7 +75,7 @@ async def test_drop_reasons_are_kept_as_codes_and_an_unknown_one_is_done_again(t
 
 
 def test_prompts_have_system_and_user_messages() -> None:
-    messages = prompt_messages("atomic_verify", scenario="A trip to Oslo.", task="Find a flight.")
+    messages = prompt_messages("compose_verify", scenario="A trip to Oslo.", subtasks="s1: Find a flight.")
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "A trip to Oslo." in messages[1]["content"] and "$" not in messages[1]["content"]
 
@@ -84,6 +86,7 @@ def test_example_turns_come_before_the_request_and_are_valid_answers() -> None:
         ("atomic", {"scenario": "A trip to Oslo.", "count": "2"}),
         ("compose_seq", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
         ("compose_pts", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
+        ("atomic_verify", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
     ]:
         messages = prompt_messages(name, **values)
         roles = [m["role"] for m in messages]

@@ -112,7 +112,8 @@ def answer(title: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
     if title == "synth_atomic":
         return {"tasks": _pick(ATOMIC, user.split("Scenario: ")[-1])}
     if title == "synth_atomic_verify":
-        return {"reason": "checked", "one_call": "distance" not in user, "missing": []}
+        calls = ["look up the distance", "plan the route"] if "distance" in user else ["one call"]
+        return {"calls": calls, "ask": []}
     if title in {"synth_compose_seq", "synth_compose_pts"}:
         return dict(_pick(COMPOSE, user.split("First request: ")[-1]))
     steps = re.findall(r"^s\d: (.*?)(?: \(uses the result of .*\))?$", user, re.MULTILINE)

@@ -1,0 +1,50 @@
+"""The default 1.5B model as the synthesis verifier, against a careful reader's verdicts.
+
+Stage 3 (rules, then the model) over ``atomic_cases.CASES``: every request a
+careful reader keeps is kept (a verifier that drops good tasks starves the
+pipeline: 0 tasks from 8 scenarios before), and most of those the reader drops
+are dropped.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from button.llm.client import ModelClient
+from button.llm.endpoints import EndpointConfig, Role
+from simulator.synthesis.atomic_verify import atomic_rules, verify_atomic
+from simulator.synthesis.rows import AtomicTaskRow
+from simulator.synthesis.stage_context import Dropped, SynthContext
+from tests.conftest import QUALITY_MODEL
+from tests.simulator.atomic_cases import CASES
+
+
+@pytest.mark.quality
+async def test_atomic_verification_agrees_with_a_careful_reader(quality_base_url: str) -> None:
+    config = EndpointConfig(role=Role.SYNTH, base_url=quality_base_url, model=QUALITY_MODEL, timeout_s=300)
+    client = ModelClient(config, quality_base_url)
+    ctx = SynthContext(client, concurrency=1)
+    rules = atomic_rules()
+    verdicts: dict[str, str | None] = {}
+    try:
+        for index, case in enumerate(CASES):
+            key = f"sc{index}.a0"
+            item = AtomicTaskRow(scenario_id=f"sc{index}", scenario=case.scenario, text=case.request)
+            try:
+                dropped = rules(key, item)
+                if dropped is not None:
+                    raise dropped
+                await verify_atomic(ctx, key, item)
+                verdicts[case.request] = None
+            except Dropped as why:
+                verdicts[case.request] = str(why)
+    finally:
+        await client.client.close()
+    kept_wrongly = {
+        case.request: verdicts[case.request]
+        for case in CASES
+        if case.dropped is None and verdicts[case.request]
+    }
+    assert kept_wrongly == {}, "a good request was dropped"
+    dropped_rightly = [case.request for case in CASES if case.dropped is not None and verdicts[case.request]]
+    assert len(dropped_rightly) >= 4, verdicts
