@@ -1,9 +1,9 @@
 """The default 1.5B model as the synthesis verifier, against a careful reader's verdicts.
 
-Stage 3 (rules, then the model) over ``atomic_cases.CASES``: every request a
-careful reader keeps is kept (a verifier that drops good tasks starves the
-pipeline: 0 tasks from 8 scenarios before), and most of those the reader drops
-are dropped.
+Stage 3 (rules, then the model) over ``atomic_cases.CASES``: nearly every
+request a careful reader keeps is kept (a verifier that drops good tasks starves
+the pipeline: with a yes/no verdict 4 of 8 good requests were dropped), and most
+of those the reader drops are dropped.
 """
 
 from __future__ import annotations
