@@ -96,7 +96,7 @@ class PriceBook:
         if line.model in self.overrides:
             return self.overrides[line.model].cost(line), f"--prices {self.source}"
         if is_embedded_name(line.model):
-            return Decimal(0), "embedded model: no charge"
+            return Decimal(0), "embedded: free"
         found = self._lookup(line.model, line.base_url)
         if found is None:
             return None, "unknown: no known price; give one with --prices FILE"

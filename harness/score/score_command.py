@@ -251,7 +251,7 @@ def print_report(report: Report, limit: int | None) -> None:
     if rows.show is not Show.NONE:
         chosen = "trajectories" if rows.show is Show.ALL else "failures"
         console.print(f"{chosen}: {rows.count}", markup=False)
-        for line in row_lines(rows, limit):
+        for line in row_lines(rows, limit) if rows.count else ():
             console.print(line, markup=False)
         if limit is not None and rows.count > limit:
             console.print(f"... and {rows.count - limit} more (--rows 0 lists them all)", markup=False)

@@ -74,7 +74,7 @@ def test_prices_come_from_the_file_the_embedded_model_or_the_provider_at_the_url
         lines["assistant"].usd == pytest.approx(2 * 0.2 + 0.6)
         and lines["assistant"].price == "--prices prices.json"
     )
-    assert lines["user"].usd == 0 and lines["user"].price == "embedded model: no charge"
+    assert lines["user"].usd == 0 and lines["user"].price == "embedded: free"
     expected = calc_price(
         GenaiUsage(input_tokens=10_000, cache_read_tokens=5000, output_tokens=1000), "gpt-4o-mini"
     )
@@ -88,3 +88,21 @@ def test_prices_come_from_the_file_the_embedded_model_or_the_provider_at_the_url
     plain = calc_price(GenaiUsage(input_tokens=10_000, output_tokens=1000), "gpt-4o-mini")
     assert lines["synth"].usd == pytest.approx(float(plain.total_price))
     assert lines["synth"].price.endswith("(matched by model name)")
+
+
+def test_an_embedded_run_s_cost_table_fits_80_columns_without_wrapping_a_row() -> None:
+    """The demo's table wrapped every model name over three lines at 80 columns."""
+    from rich.console import Console
+
+    from button.cost.cost_table import cost_table
+
+    ledger = Ledger()
+    for role in ("user", "tool", "assistant"):
+        ledger.add(role, "qwen2.5-coder-1.5b", usage(1968, 177, 4), "http://127.0.0.1:4321/v1")
+    console = Console(width=80, record=True)
+    console.print(cost_table(PriceBook({}, "").priced(ledger), "runs/demo/cost.json"))
+    text = console.export_text()
+    assert "price: embedded: free" in text and "cached" not in text
+    rows = [line for line in text.splitlines() if line.strip().startswith(("user", "tool", "assistant"))]
+    assert len(rows) == 3 and all("qwen2.5-coder-1.5b" in row for row in rows)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
