@@ -131,4 +131,14 @@ class StageRunner:
             else:
                 report.dropped[record.reason] += 1
         report.kept = len(kept)
+        console = self.progress.console
+        if not console.is_terminal:  # a batch job's log: no live bar, a line a stage
+            dropped = sum(report.dropped.values())
+            console.print(
+                f"stage {stage.title}: {report.inputs} in, {report.kept} kept, {dropped} dropped "
+                f"({report.reused} reused)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         return kept

@@ -191,8 +191,11 @@ def report(tmp_path: Path, out: str = "tasks.jsonl") -> dict[str, dict[str, Any]
     return {row["stage"]: row for row in rows}
 
 
-def test_shapes_plans_and_drops(tmp_path: Path, scripted: ScriptedModel) -> None:
+def test_shapes_plans_and_drops(tmp_path: Path, scripted: ScriptedModel, capsys: Any) -> None:
     assert main(synth_args(tmp_path, scripted.url)) == 0
+    # stderr is not a terminal here (a batch job's log): a line a stage, no live bar
+    logged = [line for line in capsys.readouterr().err.splitlines() if line.startswith("stage ")]
+    assert len(logged) == 7 and "stage 3 atomic verification: 9 in, 4 kept, 5 dropped (0 reused)" in logged
     tasks = {task.id: task for task in load_tasks(tmp_path / "tasks.jsonl")}
     assert sorted(tasks) == ["synth.sc0.a0.seq", "synth.sc1.a0.pts"]
 
