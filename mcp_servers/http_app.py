@@ -72,7 +72,7 @@ from mcp_servers.task_server import build_server
 from mcp_servers.tools import EPISODE_SCOPE_KEY
 from simulator.episodes import EpisodeStore
 from simulator.sim_cache import SimCache
-from simulator.tool_agent import ToolSimulator
+from simulator.tool_simulator import ToolSimulator
 
 ROUTE = re.compile(r"^(?:/tasks/(?P<task>[^/]+))?(?:/episodes/(?P<episode>[^/]+))?/mcp/?$")
 INNER_PATH = "/mcp"

@@ -258,7 +258,7 @@ async def load_sources(args: argparse.Namespace) -> list[Task]:
 async def serve_stdio(task: Task, client: ModelClient, cache: SimCache | None) -> None:
     from mcp_servers.repeated_keys import marked_stdin
     from mcp_servers.task_server import build_server
-    from simulator.tool_agent import ToolSimulator
+    from simulator.tool_simulator import ToolSimulator
 
     server = build_server(ToolSimulator(task, client, cache=cache))
     with marked_stdin():

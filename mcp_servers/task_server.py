@@ -12,7 +12,7 @@ from button.data_model.task import Task
 from button.errors import clip
 from mcp_servers.names import server_key
 from mcp_servers.tools import SimulatedTool
-from simulator.tool_agent import ToolSimulator
+from simulator.tool_simulator import ToolSimulator
 
 
 def build_server(simulator: ToolSimulator) -> FastMCP:

@@ -46,7 +46,7 @@ from button.data_model.task import FunctionSpec
 from button.data_model.tool_meta import ToolResultMeta
 from button.errors import clip
 from mcp_servers.repeated_keys import MARK
-from simulator.tool_agent import SimulatedResult, ToolSimulator, result_schema
+from simulator.tool_simulator import SimulatedResult, ToolSimulator, result_schema
 
 DEFAULT_EPISODE = "default"
 STDIO_EPISODE = f"stdio:{os.getpid()}"

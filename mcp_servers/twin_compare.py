@@ -29,7 +29,7 @@ from button.llm.client import ModelClient
 from mcp_servers.imports import original_transport
 from mcp_servers.schema_samples import samples
 from mcp_servers.task_server import build_server
-from simulator.tool_agent import ToolSimulator
+from simulator.tool_simulator import ToolSimulator
 
 SCHEMA_FIELDS = ("input_schema", "output_schema", "title", "description", "annotations")
 

@@ -23,7 +23,7 @@ there too (``first_error``, ``all_errors``)."""
 ToolArguments: TypeAlias = dict[str, Any]
 """A function call's arguments decoded from their JSON text: parameter name ->
 value, or for a plan call a literal or a reference (``button.data_model.plan_refs``).
-Validated against the function's ``parameters`` (``simulator.tool_agent.argument_error``,
+Validated against the function's ``parameters`` (``simulator.tool_simulator.argument_error``,
 ``harness.score.calls``); decoded with repeated keys found by ``button.validation.json_keys``."""
 
 ChatMessage: TypeAlias = dict[str, Any]

@@ -33,7 +33,7 @@ from button.llm.client import ModelClient
 from button.llm.endpoints import Role
 from harness.run.assistant_protocol import AssistantProtocol, read_reply, request_for
 from harness.run.mcp_tools import ToolOutcome, ToolSession
-from simulator.user_agent import Line, UserSimulator
+from simulator.user_simulator import Line, UserSimulator
 
 
 @dataclass(frozen=True)

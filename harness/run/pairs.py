@@ -21,7 +21,7 @@ from button.redact import public_url
 from harness.run.conversation import run_conversation
 from harness.run.mcp_tools import ToolConnections, ToolSource
 from harness.run.request import RunRequest
-from simulator.user_agent import UserSimulator
+from simulator.user_simulator import UserSimulator
 
 # task id, episode id -> where that conversation's tools are
 ToolSourceFor = Callable[[str, str], ToolSource]

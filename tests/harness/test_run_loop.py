@@ -15,7 +15,7 @@ from button.llm.client import open_models
 from button.llm.endpoints import DEFAULT_RETRIES, EndpointConfig, Role
 from harness.run.conversation import LoopSettings, run_conversation
 from harness.run.mcp_tools import ToolConnections, ToolSource
-from simulator.user_agent import STOP_REFUSED, UserSimulator
+from simulator.user_simulator import STOP_REFUSED, UserSimulator
 from tests.harness.conftest import TOOLS_COMMAND
 from tests.harness.scripted_openai import (
     Reply,

@@ -39,7 +39,7 @@ from simulator.episodes import HISTORY_SHOWN, Episode, EpisodeStore, Given, Tool
 from simulator.episodes import shown as shown_arguments
 from simulator.sim_cache import SimCache, canonical_json, digest
 
-SYSTEM_PROMPT = resources.files("simulator").joinpath("prompts/tool_agent.md").read_text(encoding="utf-8")
+SYSTEM_PROMPT = resources.files("simulator").joinpath("prompts/tool_simulator.md").read_text(encoding="utf-8")
 CALL_PROMPT = Template(
     resources.files("simulator").joinpath("prompts/tool_call.md").read_text(encoding="utf-8")
 )

@@ -23,7 +23,7 @@ from button.llm.endpoints import EndpointConfig, Role
 from button.validation.taskfile import load_tasks
 from simulator.episodes import ToolCall
 from simulator.sim_cache import SimCache
-from simulator.tool_agent import ToolSimulator
+from simulator.tool_simulator import ToolSimulator
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, say
 

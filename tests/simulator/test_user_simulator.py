@@ -7,7 +7,7 @@ from typing import Any
 from button.llm.client import ModelClient
 from button.llm.endpoints import EndpointConfig, Role
 from button.validation.taskfile import load_tasks
-from simulator.user_agent import UserSimulator, UserTurn, task_details
+from simulator.user_simulator import UserSimulator, UserTurn, task_details
 from tests.conftest import TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, user_turn
 

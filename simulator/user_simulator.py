@@ -24,7 +24,7 @@ from button.data_model.trajectory import Usage
 from button.errors import StructuredOutputError
 from button.llm.client import ModelClient
 
-PROMPT_PATH = Path(__file__).parent / "prompts" / "user_agent.md"
+PROMPT_PATH = Path(__file__).parent / "prompts" / "user_simulator.md"
 
 TURN_SCHEMA = {
     "type": "object",
