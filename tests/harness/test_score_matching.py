@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from button.data_model.task import Task
 from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from harness.score.calls import actual_calls
@@ -121,6 +123,37 @@ def test_grounding_values_and_statements() -> None:
     answer = "Total $2,437.89 for booking ht-1; it is In Transit."
     assert all(is_stated(value, answer) for value in stated_values(result))
     assert not is_stated(2437.0, answer)
+
+
+# An ISO date in a result, and answers with the verdict a careful reader gives: the date is
+# stated when the answer names the same day in any common written form; a year left out is
+# taken as meant (the conversation is about that date), a different year or day is not it.
+DATE_STATED = [
+    "The estimated delivery date is October 15, 2023.",
+    "It arrives on 15 October 2023.",
+    "Expected Oct. 15, 2023.",
+    "Scheduled for delivery on October 15th.",
+    "Delivery: the 15th of October.",
+    "Delivery on 2023-10-15.",
+    "Delivery on Sunday, 15 Oct 2023.",
+]
+DATE_NOT_STATED = [
+    "The estimated delivery date is October 16, 2023.",
+    "It arrives on October 15, 2024.",
+    "It takes 15 days; it ships in October 2023.",
+    "Delivery on 2023-10-16.",
+    "Order 10-15 units by Friday.",
+]
+
+
+@pytest.mark.parametrize("answer", DATE_STATED)
+def test_a_date_is_stated_in_any_common_written_form(answer: str) -> None:
+    assert is_stated("2023-10-15", answer)
+
+
+@pytest.mark.parametrize("answer", DATE_NOT_STATED)
+def test_another_day_or_year_does_not_state_a_date(answer: str) -> None:
+    assert not is_stated("2023-10-15", answer)
 
 
 def test_no_final_answer_is_not_grounded() -> None:

@@ -1,0 +1,72 @@
+"""Dates as an answer writes them: ``October 15, 2023``, ``15 Oct 2023``, ``the 15th of October``.
+
+A result's ISO date (``2023-10-15``) is stated by an answer that names the
+same day in any of these forms; a year left out is taken as meant (the
+conversation is about that date), a different year is not it. Numeric forms
+other than ISO (``10/15/2023``) are not read: day and month order differ by
+country. Cases: ``tests/harness/test_score_matching.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+(\d{4}))?"
+MONTH_FIRST = re.compile(rf"\b{_MONTH}\s+{_DAY}\b{_YEAR}", re.IGNORECASE)
+DAY_FIRST = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?![a-z]){_YEAR}", re.IGNORECASE)
+WRITTEN_ISO = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+
+
+def iso_date(value: str) -> date | None:
+    """The date a value is, when the whole value is an ISO date."""
+    found = ISO_DATE.fullmatch(value.strip())
+    if found is None:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return None
+
+
+def written_days(text: str) -> list[tuple[int | None, int, int]]:
+    """(year or None, month, day) of every date ``text`` writes."""
+    days: list[tuple[int | None, int, int]] = []
+    for match in WRITTEN_ISO.finditer(text):
+        days.append((int(match[1]), int(match[2]), int(match[3])))
+    for match in MONTH_FIRST.finditer(text):
+        days.append((int(match[3]) if match[3] else None, MONTHS[match[1].lower()], int(match[2])))
+    for match in DAY_FIRST.finditer(text):
+        days.append((int(match[3]) if match[3] else None, MONTHS[match[2].lower()], int(match[1])))
+    return days
+
+
+def date_is_written(day: date, text: str) -> bool:
+    return any(
+        (month, number) == (day.month, day.day) and year in (None, day.year)
+        for year, month, number in written_days(text)
+    )
