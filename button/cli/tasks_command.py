@@ -22,7 +22,6 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(subparsers: Any) -> None:
-
     tasks = subparsers.add_parser(
         "tasks",
         help="validate task files and show tasks",

@@ -31,7 +31,6 @@ cap to continue.
 
 
 def register(subparsers: Any) -> None:
-
     parser = subparsers.add_parser(
         "synth",
         help="synthesize compositional tasks from scenarios (bottom-up)",
