@@ -29,6 +29,7 @@ from button.llm.endpoints import Role  # noqa: E402  (after the environment it r
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 TASKS_FILE = FIXTURES / "tasks.jsonl"
+BUTTON = str(Path(sys.executable).with_name("button"))  # the installed command, for subprocess tests
 
 
 async def ticks_while(work: asyncio.Future[Any]) -> int:

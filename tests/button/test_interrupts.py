@@ -15,7 +15,6 @@ import pty
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from fastmcp import Client
 from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.embedded.model_server import free_port
 from button.storage.records import read_records
-from tests.conftest import FIXTURES, TASKS_FILE
+from tests.conftest import BUTTON, FIXTURES, TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,
     ScriptedOpenAI,
@@ -39,7 +38,6 @@ from tests.harness.scripted_openai import (
     user_turn,
 )
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 TASK = "travel.flight_then_hotel"
 FLIGHT = {"origin": "ORD", "destination": "DEN", "departure_date": "2026-12-08"}
 FOUND = {

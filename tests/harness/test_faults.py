@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ import pytest
 from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.storage.records import read_records
 from button.validation.taskfile import load_tasks
-from tests.conftest import TASKS_FILE
+from tests.conftest import BUTTON, TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, call, is_user_request, say, user_turn
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 TASKS = load_tasks(TASKS_FILE)
 HANG_S = 2.5  # longer than the --assistant-timeout the run is given
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import TASKS_FILE
+from tests.conftest import BUTTON, TASKS_FILE
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI, is_user_request, say, user_turn
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 URL_KEY = "sk-url-key-0123456789"
 API_KEY = "sk-env-key-9876543210"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.storage.records import read_records
 from button.validation.taskfile import load_tasks
 from harness.score.calls import actual_calls
-from tests.conftest import TASKS_FILE
+from tests.conftest import BUTTON, TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,
     ScriptedOpenAI,
@@ -24,7 +23,6 @@ from tests.harness.scripted_openai import (
     user_turn,
 )
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 TASK = load_tasks(TASKS_FILE)[0]
 REPEATED = '{"city": "Oslo", "city": "Rome"}'
 REFUSAL = "the arguments of 'get_weather' are ambiguous: key 'city' is given twice"

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.storage.records import iter_lines, read_records
 from button.validation.taskfile import load_tasks
 from harness.run.run_command import DEFAULT_SYSTEM_PROMPT
-from tests.conftest import TASKS_FILE
+from tests.conftest import BUTTON, TASKS_FILE
 from tests.harness.conftest import TOOLS_COMMAND
 from tests.harness.scripted_openai import (
     Reply,
@@ -31,7 +30,6 @@ from tests.harness.scripted_openai import (
     user_turn,
 )
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 TWO_TASKS = ["--task", "travel.flight_then_hotel", "--task", "finance.two_share_prices_then_split"]
 SECRET = "sk-secret-never-recorded"
 DEFAULT_PROMPT = DEFAULT_SYSTEM_PROMPT.read_text(encoding="utf-8")  # what `button run` sends the assistant

@@ -13,8 +13,7 @@ import pytest
 from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.storage.records import read_records
 from button.validation.taskfile import load_tasks
-from tests.conftest import TASKS_FILE, TINY_MODEL
-from tests.harness.test_run_cli import BUTTON
+from tests.conftest import BUTTON, TASKS_FILE, TINY_MODEL
 
 TASK_IDS = ["travel.flight_then_hotel", "finance.two_share_prices_then_split"]
 

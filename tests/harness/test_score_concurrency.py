@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,10 +22,9 @@ import pytest
 from button.cli.main import main
 from button.data_model.trajectory import Score, Trajectory
 from button.storage.records import iter_lines, read_records
-from tests.conftest import FIXTURES
+from tests.conftest import BUTTON, FIXTURES
 from tests.harness.scripted_openai import Reply, ScriptedOpenAI
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 ORDER = [t.id for t in read_records(FIXTURES / "scoring" / "trajectories.jsonl", Trajectory)]
 BLOCKED = "finance.two_share_prices_then_split#ungrounded_answer"
 BLOCKED_MARK = "about 20 shares of each"  # only that trajectory's final answer says this

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,7 +22,7 @@ from button.cost.ledger import read_ledger
 from button.data_model.trajectory import Trajectory, TrajectoryStatus
 from button.storage.records import iter_lines, read_records
 from button.validation.taskfile import load_tasks
-from tests.conftest import TASKS_FILE
+from tests.conftest import BUTTON, TASKS_FILE
 from tests.harness.scripted_openai import (
     Reply,
     ScriptedOpenAI,
@@ -36,7 +35,6 @@ from tests.harness.scripted_openai import (
 from tests.harness.test_cost_ledger import TASK as CAPPED_TASK
 from tests.harness.test_cost_ledger import Endpoints, lines
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 SHARDS = 3
 TRIALS = 2
 ALL_PAIRS = {(task.id, trial) for task in load_tasks(TASKS_FILE) for trial in range(TRIALS)}

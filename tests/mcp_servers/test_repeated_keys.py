@@ -11,19 +11,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from button.llm.client import ModelClient
 from button.llm.endpoints import EndpointConfig, Role
 from button.validation.taskfile import load_tasks
 from mcp_servers.http_app import serve_http
-from tests.conftest import TASKS_FILE
+from tests.conftest import BUTTON, TASKS_FILE
 from tests.harness.scripted_openai import ScriptedOpenAI, say
 from tests.mcp_servers.raw_jsonrpc import HELLO, RawSession, call_text
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 FINANCE = "finance.two_share_prices_then_split"
 TOOL = "get_share_price"
 REPEATED = '{"ticker": "AAPL", "ticker": "MSFT"}'

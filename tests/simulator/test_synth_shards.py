@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.conftest import BUTTON
 from tests.simulator.test_synth_scripted import ScriptedModel, synth_args
 
-BUTTON = str(Path(sys.executable).with_name("button"))
 SHARDS = 3
 
 

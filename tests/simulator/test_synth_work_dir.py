@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from button.cli.main import main
 from button.errors import ConfigError
 from button.storage.manifest import Manifest
 from simulator.synthesis.stage_store import Record, StageStore
-
-BUTTON = str(Path(sys.executable).with_name("button"))
+from tests.conftest import BUTTON
 
 
 class Seeded(Manifest):
