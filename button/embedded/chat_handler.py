@@ -15,7 +15,10 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
   to one call of the offered tools. (Holding every reply to "calls or plain text"
   made it worse: the model narrated the call in prose instead.) A reply that
   ends at once, with neither text nor a call, is asked for again, held to one
-  that says something (the 1.5B model did so after a second tool result);
+  that says something (the 1.5B model did so after a second tool result).
+  A call identical to one the messages already answered is left out, and a
+  reply left with no call is asked for again as text, with the tools out of
+  the prompt (``repeated_calls``);
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
   see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
   parameter schemas constrains the call; ``"none"``: tools are not shown;
@@ -49,6 +52,7 @@ from button.data_model.json_types import (
     ToolDefinition,
 )
 from button.embedded.chat_template import render_prompt
+from button.embedded.repeated_calls import answered_calls, new_calls
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.llm.structured import without_patterns
 
@@ -76,13 +80,17 @@ def native_tools_handler(
     if functions and not tools:
         tools = [{"type": "function", "function": function} for function in functions]
     offered, forced = _tool_choice(tools or [], tool_choice)
-    prompt = render_prompt(
-        llama.metadata.get("tokenizer.chat_template", ""),
-        messages,
-        offered or None,
-        bos_token=_token_text(llama, llama.token_bos()),
-        eos_token=_token_text(llama, llama.token_eos()),
-    )
+
+    def rendered(shown: list[ToolDefinition]) -> str:
+        return render_prompt(
+            llama.metadata.get("tokenizer.chat_template", ""),
+            messages,
+            shown or None,
+            bos_token=_token_text(llama, llama.token_bos()),
+            eos_token=_token_text(llama, llama.token_eos()),
+        )
+
+    prompt = rendered(offered)
     grammar = None
     if forced:
         prompt += f"{OPEN}\n"
@@ -108,8 +116,8 @@ def native_tools_handler(
     completion = complete(prompt, grammar)
     response = _chat_response(completion, names, forced=bool(forced))
 
-    def again(opening: str, constraint: Any) -> ChatResponse:
-        retried = complete(prompt + opening, constraint)
+    def again(opening: str, constraint: Any, asked: str = prompt) -> ChatResponse:
+        retried = complete(asked + opening, constraint)
         retried["choices"][0]["text"] = opening + retried["choices"][0]["text"]
         retried["usage"] = _added(completion["usage"], retried["usage"])
         return _chat_response(retried, names, forced=False)
@@ -122,6 +130,12 @@ def native_tools_handler(
             # The model ended its turn at once (the 1.5B model did after a second tool result,
             # with the answer still owed): ask again, held to a reply that says something.
             response = again("", _says_something())
+        answered = answered_calls(messages)
+        if not _keep_new_calls(response, answered):
+            # Every call was answered before: the answer is owed. Asked with the tools in view, the
+            # 1.5B model explained how to call one instead of giving the result, so they are not.
+            response = again("", _plain_text(), asked=rendered([]))
+            _keep_new_calls(response, answered)
     return _as_chunks(response) if stream else response
 
 
@@ -197,6 +211,27 @@ def is_empty(response: ChatResponse) -> bool:
     """A reply with neither a call nor any text."""
     message = response["choices"][0]["message"]
     return not message.get("tool_calls") and not (message.get("content") or "").strip()
+
+
+def _keep_new_calls(response: ChatResponse, answered: set[tuple[str, str]]) -> bool:
+    """Leave out of ``response`` the calls in ``answered``; False when it had calls and all were."""
+    choice = response["choices"][0]
+    calls = choice["message"].get("tool_calls")
+    if not calls:
+        return True
+    kept = new_calls(calls, answered)
+    if kept:
+        choice["message"]["tool_calls"] = kept
+        return True
+    del choice["message"]["tool_calls"]
+    choice["message"]["content"] = choice["message"].get("content") or ""
+    choice["finish_reason"] = "stop"
+    return False
+
+
+def _plain_text() -> Any:
+    """A reply in words: it opens with neither a tool-call block nor JSON, and writes no tags."""
+    return llama_grammar.LlamaGrammar.from_string(r"root ::= [^<{`\[ \t\r\n] [^<]*", verbose=False)
 
 
 def _says_something() -> Any:

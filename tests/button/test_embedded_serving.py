@@ -173,6 +173,21 @@ async def test_a_code_only_in_a_tool_result_comes_back_in_the_next_reply(quality
 
 
 @pytest.mark.quality
+async def test_a_call_already_answered_is_not_made_again_the_answer_is(quality_base_url: str) -> None:
+    """Without a system line asking it not to, the 1.5B model calls ``get_booking`` again with the
+    same id (measured at temperature 0 and 0.7); the server leaves the repeat out and asks for text."""
+    async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
+        code = "QX" + secrets.token_hex(3).upper()
+        response = await client.chat.completions.create(
+            model=QUALITY_MODEL, messages=booking_conversation(code)[1:], tools=[BOOKING_TOOL],
+            temperature=0, max_tokens=64,
+        )  # fmt: skip
+    message = response.choices[0].message
+    assert not message.tool_calls and response.choices[0].finish_reason == "stop"
+    assert message.content is not None and code in message.content
+
+
+@pytest.mark.quality
 async def test_the_default_model_calls_a_tool_by_itself_and_answers_in_text(quality_base_url: str) -> None:
     async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
         asked: list[ChatCompletionMessageParam] = [
