@@ -54,6 +54,7 @@ class SynthManifest(Manifest):
     conversations_file_sha256: str | None
     n_scenarios: int
     tasks_per_scenario: int
+    tries: int = Field(default=1, exclude_if=lambda value: value == 1)  # --tries; 1 before it existed
     strategies: list[Strategy]
     seed: int
     model: str | None
@@ -71,6 +72,7 @@ class SynthConfig:
     conversations_file: Path | None = None
     n_scenarios: int = 0
     tasks_per_scenario: int = 2
+    tries: int = 3  # of a row in the stages that write with the model (``Stage.tries``)
     strategies: tuple[Strategy, ...] = (Strategy.SEQUENTIAL, Strategy.PARALLEL_THEN_SEQUENTIAL)
     concurrency: int = 4
     seed: int = 0
@@ -91,6 +93,7 @@ class SynthConfig:
             ),
             n_scenarios=self.n_scenarios,
             tasks_per_scenario=self.tasks_per_scenario,
+            tries=self.tries,
             strategies=list(self.strategies),
             seed=self.seed,
             model=self.endpoint.model,
@@ -216,6 +219,7 @@ async def _stages(
             "4 composition",
             partial(compose.compose, ctx),
             postcheck=compose.composed_duplicates(),
+            tries=config.tries,
         ),
         compose.composition_inputs(verified, list(config.strategies), config.seed, k),
     )
@@ -225,11 +229,17 @@ async def _stages(
             "5 verification + instruction",
             partial(compose_verify.verify_and_instruct, ctx),
             postcheck=compose_verify.instruction_duplicates(),
+            tries=config.tries,
         ),
         composed,
     )
     with_functions = await runner.run(
-        Stage("functions", "6 function synthesis", partial(functions.synthesize_functions, ctx)),
+        Stage(
+            "functions",
+            "6 function synthesis",
+            partial(functions.synthesize_functions, ctx),
+            tries=config.tries,
+        ),
         instructed,
     )
     planned = await runner.run(Stage("plan", "7 plan + task rules", _plan_work), with_functions)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import hashlib
+import json
 from collections.abc import Callable
 from importlib import resources
 from string import Template
@@ -63,6 +64,12 @@ class DropReason(enum.StrEnum):
     SUBTASKS_INCOMPLETE = "model: subtasks incomplete"
     MODEL_OUTPUT_INVALID = "model output invalid"
 
+    @property
+    def resampled(self) -> bool:
+        """A rule or the schema refused what the model wrote, so another sample may pass
+        (a stage with ``tries`` asks again). A model's verdict is not asked again."""
+        return self.value.startswith("rule:") or self is DropReason.MODEL_OUTPUT_INVALID
+
 
 class Dropped(Exception):
     """A row is dropped: ``reason`` is the code for the report, ``detail`` says more."""
@@ -98,10 +105,11 @@ def prompts_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def row_seed(seed: int, row: str, prompt: str) -> int:
-    """The model's sampling seed for one prompt of one row: the same on every rerun
-    and resume, different across rows and prompts (31 bits, as llama.cpp takes)."""
-    digest = hashlib.sha256(f"{seed}\0{row}\0{prompt}".encode()).digest()
+def row_seed(seed: int, row: str, prompt: str, attempt: int = 0) -> int:
+    """The model's sampling seed for one prompt of one row's try: the same on every
+    rerun and resume, different across rows, prompts and tries (31 bits, as llama.cpp takes)."""
+    tried = f"{row}#{attempt}" if attempt else row
+    digest = hashlib.sha256(f"{seed}\0{tried}\0{prompt}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
@@ -120,9 +128,18 @@ class SynthContext:
         self.budget = budget  # which cap is reached, or None
         self._slots = asyncio.Semaphore(concurrency)
         self._rows: dict[str, Usage] = {}  # started rows of the running stage -> their usage
+        self._attempts: dict[str, int] = {}  # row -> its try (0: the first)
+        self._verdicts: dict[tuple[str, str], Any] = {}  # (row, what was asked) -> a check's answer
+
+    def start_attempt(self, row: str, attempt: int) -> None:
+        """Ask ``row``'s next prompts with the seeds of its try ``attempt``."""
+        self._attempts[row] = attempt
 
     def take_usage(self, row: str) -> Usage | None:
         """What ``row``'s calls cost (None: it made none); the row is done with."""
+        self._attempts.pop(row, None)
+        for asked in [key for key in self._verdicts if key[0] == row]:
+            del self._verdicts[asked]
         return self._rows.pop(row, None)
 
     async def ask(
@@ -132,7 +149,11 @@ class SynthContext:
         schema's title names the prompt. A ``check`` (a verification stage) is asked
         at temperature 0 whatever the synth temperature: the 1.5B model's verdicts on
         tests/simulator/atomic_cases.py agreed with a careful reader's in 11 of 14
-        cases greedy, 8 of 14 at its default 0.8."""
+        cases greedy, 8 of 14 at its default 0.8. A check is asked once: a later try
+        of the row that asks the same gets the same answer."""
+        asked = (row, json.dumps([prompt, values], sort_keys=True))
+        if check and asked in self._verdicts:
+            return self._verdicts[asked]
         sampling = {"temperature": 0.0} if check else {}
         titled = {"title": f"{PROMPT_PREFIX}{prompt}", **schema}
         async with self._slots:
@@ -146,13 +167,15 @@ class SynthContext:
                     prompt_messages(prompt, **values),
                     titled,
                     name=f"{PROMPT_PREFIX}{prompt}",
-                    seed=row_seed(self.seed, row, prompt),
+                    seed=row_seed(self.seed, row, prompt, self._attempts.get(row, 0)),
                     **sampling,
                 )
             except StructuredOutputError as error:
                 self._rows[row].add(error.usage or Usage())
                 raise
         self._rows[row].add(usage)
+        if check:
+            self._verdicts[asked] = value
         return value
 
 

@@ -27,13 +27,17 @@ Out = TypeVar("Out", bound=Mapping[str, Any])  # its output row, the next stage'
 class Stage(Generic[In, Out]):
     """``precheck`` runs on inputs in input order before any model call (and sees
     finished rows too, so order-dependent rules such as de-duplication give the
-    same answer on a rerun); ``postcheck`` runs on outputs as they finish."""
+    same answer on a rerun); ``postcheck`` runs on outputs as they finish. A stage
+    that writes with the model runs a row's ``work`` up to ``tries`` times, each
+    with its own seeds, while a rule or the schema refuses what it wrote
+    (``DropReason.resampled``); the row records how many it took."""
 
     name: str
     title: str
     work: Callable[[str, In], Awaitable[Out]]
     precheck: Callable[[str, In], Dropped | None] | None = None
     postcheck: Callable[[str, Out], Dropped | None] | None = None
+    tries: int = 1
 
 
 @dataclass
@@ -43,6 +47,7 @@ class StageReport:
     inputs: int = 0
     kept: int = 0
     reused: int = 0  # rows finished by an earlier run
+    retried: int = 0  # kept rows that took more than one try
     not_started: int = 0  # rows a budget cap kept from starting
     dropped: Counter[DropReason] = field(default_factory=Counter)
 
@@ -53,6 +58,7 @@ class StageReport:
             "kept": self.kept,
             "dropped": sum(self.dropped.values()),
             "reused": self.reused,
+            "kept_after_retry": self.retried,
             "not_started": self.not_started,
             "why": dict(self.dropped.most_common()),
         }
@@ -93,21 +99,23 @@ class StageRunner:
 
         async def one(key: str, item: In) -> None:
             try:
-                data = await stage.work(key, item)
-                verdict = stage.postcheck(key, data) if stage.postcheck else None
-                record = Record(key, data=dict(data))
-                if verdict is not None:
-                    record = Record(key, reason=verdict.reason, detail=verdict.detail)
-            except Dropped as dropped:
-                record = Record(key, reason=dropped.reason, detail=dropped.detail)
-            except StructuredOutputError as error:
-                record = Record(key, reason=DropReason.MODEL_OUTPUT_INVALID, detail=error.what)
+                record = await tried(key, item)
             except NotStarted as cap:
                 stopped.append(cap.reason)
                 return
             record.usage = self.ctx.take_usage(key) if self.ctx is not None else None
             await log.append(record)
             self.progress.advance(bar)
+
+        async def tried(key: str, item: In) -> Record:
+            for attempt in range(stage.tries):
+                if self.ctx is not None:
+                    self.ctx.start_attempt(key, attempt)
+                record = await self._work(stage, key, item)
+                record.tries = attempt + 1
+                if record.reason is None or not record.reason.resampled:
+                    break
+            return record
 
         tasks = [asyncio.create_task(one(key, item)) for key, item in todo]
         try:
@@ -128,6 +136,7 @@ class StageRunner:
             record = log.done[key]
             if record.reason is None:
                 kept.append((key, cast(Out, record.data)))
+                report.retried += record.tries > 1
             else:
                 report.dropped[record.reason] += 1
         report.kept = len(kept)
@@ -142,3 +151,17 @@ class StageRunner:
                 soft_wrap=True,
             )
         return kept
+
+    @staticmethod
+    async def _work(stage: Stage[In, Out], key: str, item: In) -> Record:
+        """One try of a row: its output, or why it was dropped."""
+        try:
+            data = await stage.work(key, item)
+        except Dropped as dropped:
+            return Record(key, reason=dropped.reason, detail=dropped.detail)
+        except StructuredOutputError as error:
+            return Record(key, reason=DropReason.MODEL_OUTPUT_INVALID, detail=error.what)
+        verdict = stage.postcheck(key, data) if stage.postcheck else None
+        if verdict is not None:
+            return Record(key, reason=verdict.reason, detail=verdict.detail)
+        return Record(key, data=dict(data))

@@ -37,13 +37,21 @@ class Record:
     reason: DropReason | None = None
     detail: str = ""
     usage: Usage | None = None  # what the row's model calls cost (None: it made none)
+    tries: int = 1  # how many times the row's work was run (see ``Stage.tries``)
 
     @property
     def kept(self) -> bool:
         return self.reason is None
 
     def as_json(self) -> dict[str, Any]:
-        found = {"key": self.key, "reason": self.reason, "detail": self.detail, "data": self.data}
+        found: dict[str, Any] = {
+            "key": self.key,
+            "reason": self.reason,
+            "detail": self.detail,
+            "data": self.data,
+        }
+        if self.tries > 1:
+            found["tries"] = self.tries
         return found if self.usage is None else {**found, "usage": self.usage.model_dump()}
 
 
@@ -145,6 +153,7 @@ def _record(value: dict[str, Any] | None) -> Record | None:
         reason=known,
         detail=value.get("detail") or "",
         usage=_usage(value.get("usage")),
+        tries=value["tries"] if isinstance(value.get("tries"), int) else 1,
     )
 
 

@@ -61,6 +61,15 @@ def register(subparsers: Any) -> None:
         help="atomic tasks per scenario, each composed into one task (default 2)",
     )
     parser.add_argument(
+        "--tries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="times a composition, instruction or set of functions is written before its row is "
+        "dropped, while a rule or the schema refuses it; each try has its own seeds, and a "
+        "model's verdict is never asked again (default 3)",
+    )
+    parser.add_argument(
         "--strategies",
         default="sequential,parallel-then-sequential",
         metavar="LIST",
@@ -105,6 +114,7 @@ async def _synth(args: argparse.Namespace) -> int:
     for flag, value in (
         ("--tasks-per-scenario", args.tasks_per_scenario),
         ("--concurrency", args.concurrency),
+        ("--tries", args.tries),
         ("--n-scenarios", args.n_scenarios if args.n_scenarios is not None else 1),
     ):
         if value < 1:
@@ -116,6 +126,7 @@ async def _synth(args: argparse.Namespace) -> int:
         conversations_file=args.conversations,
         n_scenarios=args.n_scenarios or 0,
         tasks_per_scenario=args.tasks_per_scenario,
+        tries=args.tries,
         strategies=tuple(dict.fromkeys(strategies)),
         concurrency=args.concurrency,
         seed=args.seed,

@@ -1,4 +1,5 @@
-"""The end-of-run report: per stage, rows in, kept, dropped, and why; then the cost ledger."""
+"""The end-of-run report: per stage, rows in, kept (``retried``: kept on a later try), dropped
+and why, and reused (finished by an earlier run); then the cost ledger."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
 
 def print_report(console: Console, result: SynthResult, out: Path) -> None:
     table = Table(title="synthesis report", title_justify="left")
-    for column in ("stage", "in", "kept", "dropped", "from earlier run", "why dropped"):
-        table.add_column(column, justify="right" if column in {"in", "kept", "dropped"} else "left")
+    numbers = ("in", "kept", "retried", "dropped", "reused")
+    for column in ("stage", *numbers, "why dropped"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for report in result.reports:
         why = ", ".join(f"{reason} ×{count}" for reason, count in report.dropped.most_common())
         if report.not_started:
@@ -27,6 +29,7 @@ def print_report(console: Console, result: SynthResult, out: Path) -> None:
             report.title,
             str(report.inputs),
             str(report.kept),
+            str(report.retried),
             str(sum(report.dropped.values())),
             str(report.reused),
             why or "-",

@@ -44,7 +44,9 @@ def responder(fail: Callable[[dict[str, Any]], Reply | None] = lambda body: None
         if title(body) == "synth_extract_scenario":
             text = transcript_of(body)
             return Reply(content=json.dumps({"scenario": next(v for k, v in EXTRACTED.items() if k in text)}))
-        return Reply(content=json.dumps(answer(title(body), body["messages"][-1]["content"], schema)))
+        return Reply(
+            content=json.dumps(answer(title(body), body["messages"][-1]["content"], schema, body.get("seed")))
+        )
 
     return respond
 
@@ -108,7 +110,8 @@ def test_extraction_feeds_the_pipeline_and_resumes(tmp_path: Path) -> None:
     stages = report(tmp_path)
     assert list(stages)[:2] == ["extract", "scenarios"]
     assert stages["extract"] | {"why": None} == {
-        "stage": "extract", "in": 5, "kept": 4, "dropped": 1, "reused": 3, "not_started": 0, "why": None,
+        "stage": "extract", "in": 5, "kept": 4, "dropped": 1, "reused": 3, "kept_after_retry": 0, "not_started": 0,
+        "why": None,
     }  # fmt: skip
     assert stages["extract"]["why"] == {"no user message": 1}
     assert stages["scenarios"]["in"] == 4 and stages["scenarios"]["kept"] == 4

@@ -21,6 +21,7 @@ from typing import Any
 
 from button.cli.main import main
 from button.validation.taskfile import load_tasks
+from simulator.synthesis.stage_context import row_seed
 
 SCENARIOS = """\
 # three scenarios
@@ -56,6 +57,12 @@ COMPOSE = {
     "Millers Ltd": {"next_task": "Order that flour for delivery to the bakery on 2026-12-10."},
     "Hale Mills": {"next_task": "Tell me which supplier delivers first."},  # sequential: the 9th atomic task
 }
+# The first try of the flight's composition repeats the request (a rule drops it); the second,
+# sampled with the seeds of the row's second try, is COMPOSE's.
+FIRST_TRY = row_seed(0, "sc0.a0.seq", "compose_seq")
+REPEATED = {"next_task": "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08 please."}
+# Likewise the first instruction written for the apartments leaves out the viewing.
+FIRST_INSTRUCTION = row_seed(0, "sc1.a0.pts", "instruction")
 
 
 def _param(name: str, kind: str, source: str = "task", value: str = "") -> dict[str, str]:
@@ -106,7 +113,7 @@ def _pick(table: dict[str, Any], text: str) -> Any:
     return next(value for key, value in table.items() if key in text or key == "*")
 
 
-def answer(title: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
+def answer(title: str, user: str, schema: dict[str, Any], seed: int) -> dict[str, Any]:
     if title == "synth_scenario":
         return {"scenario": "A family in Oslo is planning a ski weekend in Lillehammer in January."}
     if title == "synth_atomic":
@@ -115,13 +122,15 @@ def answer(title: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
         calls = ["look up the distance", "plan the route"] if "distance" in user else ["one call"]
         return {"calls": calls, "ask": []}
     if title in {"synth_compose_seq", "synth_compose_pts"}:
-        return dict(_pick(COMPOSE, user.split("First request: ")[-1]))
+        return REPEATED if seed == FIRST_TRY else dict(_pick(COMPOSE, user.split("First request: ")[-1]))
     steps = re.findall(r"^s\d: (.*?)(?: \(uses the result of .*\))?$", user, re.MULTILINE)
     if title == "synth_compose_verify":
         unknown = "who delivers" if "delivers first" in user else "nothing"
         return {"steps": [{"id": "s1", "gets_from_earlier": "", "still_unknown": "nothing"},
                           {"id": "s2", "gets_from_earlier": "the result", "still_unknown": unknown}]}  # fmt: skip
     if title == "synth_instruction":
+        if seed == FIRST_INSTRUCTION:
+            return {"instruction": "Please help me. " + " Then ".join(steps[:-1])}
         return {"instruction": "Please help me. " + " Then ".join(steps)}
     if title == "synth_function":
         form = dict(_pick(FUNCTIONS, user.split("Step: ")[-1].split("\n")[0]))
@@ -140,6 +149,7 @@ class ScriptedModel:
 
     def __init__(self, delay_s: float = 0.0) -> None:
         self.requests: list[str] = []
+        self.asked: list[tuple[str, str]] = []  # (schema title, the request's last message)
         self.delay_s = delay_s
         scripted = self
 
@@ -153,8 +163,9 @@ class ScriptedModel:
                 schema = fmt["json_schema"]["schema"] if fmt["type"] == "json_schema" else fmt["schema"]
                 user = body["messages"][-1]["content"]
                 scripted.requests.append(schema["title"])
+                scripted.asked.append((schema["title"], user))
                 time.sleep(scripted.delay_s)
-                content = json.dumps(answer(schema["title"], user, schema))
+                content = json.dumps(answer(schema["title"], user, schema, body.get("seed")))
                 reply = {
                     "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
@@ -233,6 +244,14 @@ def test_shapes_plans_and_drops(tmp_path: Path, scripted: ScriptedModel, capsys:
     }
     assert stages["compose_verify"]["why"] == {"model: subtasks incomplete": 1}
     assert stages["functions"]["why"] == {"rule: argument not in task": 1}
+    # a refused composition is written again with the row's next seeds, and kept
+    assert (stages["compose"]["kept"], stages["compose"]["kept_after_retry"]) == (4, 1)
+    # refused functions are written three times (--tries), then the row is dropped ...
+    assert sum(title == "synth_function" and "Millers Ltd" in user for title, user in scripted.asked) == 3
+    # ... but a model's verdict is asked once: the instruction is written again, not the verdict
+    apartments = [title for title, user in scripted.asked if "Calle de Alcala 40" in user]
+    assert (apartments.count("synth_compose_verify"), apartments.count("synth_instruction")) == (1, 2)
+    assert stages["compose_verify"]["kept_after_retry"] == 1
     assert (stages["plan"]["in"], stages["plan"]["kept"]) == (2, 2)
     # a rerun with the same config finds every row done and asks the model nothing
     before = len(scripted.requests)
