@@ -27,9 +27,9 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
 - the request's ``max_tokens`` and ``seed`` are honoured; a seeded request is
   evaluated from its first token, so that the same prompt and seed give the same sample.
 
-Regex ``pattern``s are dropped from schemas before a grammar is built: the
-grammar builder crashes the server on ``\\d``. A streamed request gets the
-finished reply as chunks.
+Regex ``pattern``s the grammar builder cannot take (it crashes the server on
+``\\d``) are dropped before a grammar is built (``grammar_safe``). A streamed
+request gets the finished reply as chunks.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from button.data_model.json_types import (
 from button.embedded.chat_template import render_prompt
 from button.embedded.repeated_calls import answered_calls, new_calls
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
-from button.llm.structured import without_patterns
+from button.llm.structured import grammar_safe
 
 NATIVE_TOOLS_FORMAT = "button-native-tools"
 SAMPLING = (
@@ -143,7 +143,7 @@ def _tool_choice(
     tools: list[ToolDefinition], choice: ToolChoice | None
 ) -> tuple[list[ToolDefinition], list[ToolDefinition]]:
     """(the tools shown to the model, the tools one of which it must call)."""
-    tools = [without_patterns(tool) for tool in tools if tool.get("type", "function") == "function"]
+    tools = [grammar_safe(tool) for tool in tools if tool.get("type", "function") == "function"]
     if not tools or choice == "none":
         return [], []
     if choice == "required":
@@ -175,9 +175,7 @@ def _call_schema(tools: list[ToolDefinition]) -> JsonSchema:
 
 def _grammar(schema: JsonSchema) -> Any:
     try:
-        return llama_grammar.LlamaGrammar.from_json_schema(
-            json.dumps(without_patterns(schema)), verbose=False
-        )
+        return llama_grammar.LlamaGrammar.from_json_schema(json.dumps(grammar_safe(schema)), verbose=False)
     except Exception:  # a schema the grammar builder cannot express: any JSON value
         return llama_grammar.LlamaGrammar.from_string(llama_grammar.JSON_GBNF, verbose=False)
 
@@ -185,7 +183,7 @@ def _grammar(schema: JsonSchema) -> Any:
 def _calls_grammar(tools: list[ToolDefinition]) -> Any:
     """The rest of a reply that has opened a tool-call block: one call of ``tools``. (More were
     allowed at first; the 1.5B model then repeated calls it had already made.)"""
-    calls = llama_grammar.json_schema_to_gbnf(json.dumps(without_patterns(_call_schema(tools))))
+    calls = llama_grammar.json_schema_to_gbnf(json.dumps(grammar_safe(_call_schema(tools))))
     calls = re.sub(r"^root ::=", "button-call ::=", calls, flags=re.MULTILINE)
     try:
         return llama_grammar.LlamaGrammar.from_string(

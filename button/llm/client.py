@@ -32,7 +32,7 @@ from button.embedded.model_server import EmbeddedServer
 from button.errors import ConfigError, ModelError, clip
 from button.llm.completion import Completion, read_completion, request_body
 from button.llm.endpoints import EndpointConfig, Role, is_embedded_name
-from button.llm.structured import JSON_OBJECT_SCHEMA, StructuredOutput, without_patterns
+from button.llm.structured import JSON_OBJECT_SCHEMA, StructuredOutput, grammar_safe
 from button.redact import clean, public_url
 
 
@@ -70,7 +70,7 @@ class ModelClient:
 
     @property
     def llama_cpp(self) -> bool:
-        """A llama-cpp-python server (see ``without_patterns``)."""
+        """A llama-cpp-python server (see ``grammar_safe``)."""
         return (
             self.config.embedded or is_embedded_name(self.model) or self.structured.mode == JSON_OBJECT_SCHEMA
         )
@@ -136,7 +136,7 @@ class ModelClient:
         if self.llama_cpp:
             for key in ("tools", "response_format"):
                 if key in kwargs:
-                    kwargs[key] = without_patterns(kwargs[key])
+                    kwargs[key] = grammar_safe(kwargs[key])
         if self.server is not None and not self.server.alive():
             raise self.server.exit_error()  # no point retrying a dead local server
         client = self.client if retry else self.client.with_options(max_retries=0)

@@ -146,24 +146,30 @@ def parse_json(text: str) -> Any:
         raise ValueError(f"{error.msg} at column {error.colno}") from error
 
 
-def without_patterns(value: Any) -> Any:
-    """``value`` with every regex ``pattern`` (and ``patternProperties``) schema keyword left out.
+def grammar_safe(value: Any) -> Any:
+    """``value`` without the regex ``pattern``s llama.cpp's grammar builder cannot take.
 
-    llama-cpp-python turns tool parameters and response schemas into a grammar,
-    and a regex escape such as ``\\d`` in a ``pattern`` crashes the server
-    (segfault, verified with 0.3.36). We validate with jsonschema on our side
-    anyway, so llama.cpp endpoints get the schemas without them.
+    llama-cpp-python turns tool parameters and response schemas into a grammar.
+    A backslash escape such as ``\\d`` (or a lookaround) in a ``pattern`` crashes
+    the server (segfault, verified with 0.3.36), and a ``pattern`` replaces the
+    node's ``minLength``/``maxLength`` in the grammar, so those are left out;
+    plain ones such as ``^[a-z][a-z0-9_]{1,30}$`` hold the model to them. We
+    validate with jsonschema on our side anyway, patterns included.
     """
     if isinstance(value, dict):
         return {
-            key: without_patterns(inner)
+            key: grammar_safe(inner)
             for key, inner in value.items()
-            if not (key == "pattern" and isinstance(inner, str))
+            if not (key == "pattern" and isinstance(inner, str) and not _plain_pattern(inner, value))
             and not (key == "patternProperties" and isinstance(inner, dict))
         }
     if isinstance(value, list):
-        return [without_patterns(inner) for inner in value]
+        return [grammar_safe(inner) for inner in value]
     return value
+
+
+def _plain_pattern(pattern: str, node: dict[str, Any]) -> bool:
+    return "\\" not in pattern and "(?" not in pattern and not {"minLength", "maxLength"} & node.keys()
 
 
 def _refuses_json_schema(error: ModelError) -> bool:

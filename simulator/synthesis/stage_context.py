@@ -181,8 +181,8 @@ class SynthContext:
 
 # Plain one-line text: no markup, escapes or JSON fragments in fields. The length
 # bounds reach llama.cpp's grammar; the pattern is checked by jsonschema after the
-# call (button.llm.structured leaves patterns out of what llama.cpp sees), and a
-# mismatch is asked for again.
+# call (a pattern beside length bounds is left out of what llama.cpp sees, see
+# button.llm.structured.grammar_safe), and a mismatch is asked for again.
 PLAIN_TEXT_CHARS = r"A-Za-z0-9_ ,.:;'()$%/?!+@-"
 
 

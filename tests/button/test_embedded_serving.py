@@ -4,6 +4,7 @@ come back as ``tool_calls``, text as text, and what agent frameworks send is tak
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 import openai
@@ -112,6 +113,30 @@ async def test_a_forced_tool_with_a_digit_pattern_streams_a_call(embedded_base_u
         assert calls[0].function is not None and "booking_id" in json.loads(
             calls[0].function.arguments or "{}"
         )
+
+
+async def test_a_plain_pattern_holds_a_structured_answer(embedded_base_url: str) -> None:
+    """A pattern without escapes reaches the grammar: asked to copy a name the pattern refuses,
+    the model writes one that fits (the 1.5B wrote ``s1.bug_details`` three times in a row when
+    every pattern was left out)."""
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,30}$"}},
+        "required": ["name"],
+    }
+    async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
+        for seed in range(3):
+            response = await client.chat.completions.create(
+                model=TINY_MODEL,
+                messages=[
+                    {"role": "user", "content": 'Repeat this JSON exactly: {"name": "S1.Bug-Details"}'}
+                ],
+                extra_body={"response_format": {"type": "json_object", "schema": schema}},
+                max_tokens=40,
+                seed=seed,
+            )
+            answer = json.loads(response.choices[0].message.content or "{}")
+            assert re.fullmatch("[a-z][a-z0-9_]{2,30}", answer["name"]), answer
 
 
 async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -> None:
