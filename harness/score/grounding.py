@@ -21,7 +21,8 @@ answer's words as a run on word boundaries (``approved`` is not inside
 ("Denver, CO"), when its head ("Denver") does; an occurrence directly after a
 negation (``NEGATIONS``: "was not approved", "has not been approved") does not
 count. An ISO date is stated by the same day in any common written form
-(``October 15, 2023``, ``15 Oct``; ``harness.score.written_dates``).
+(``October 15, 2023``, ``15 Oct``), and a currency code by the currency's
+name or symbol (``USD``: "US dollars", "$"; ``button.validation.written_values``).
 
 This checks wording, not meaning: an answer that swaps two values or adds a
 false claim can pass it. Faithfulness is the judge's job.
@@ -33,8 +34,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from button.validation.written_values import written_in_other_form
 from harness.score.normalise import FLOAT_SLACK, SEPARATOR, is_number, tokens
-from harness.score.written_dates import date_is_written, iso_date
 
 MAX_VALUE_CHARS = 40
 # a number standing alone: not inside a word, a code, a date or a time ("UA1432", "2026-12-08", "10:05")
@@ -93,10 +94,7 @@ def is_stated(value: Any, answer: str) -> bool:
     if is_number(value):
         return any(abs(written - value) <= slack for written, slack in _numbers_with_slack(answer))
     if isinstance(value, str):
-        day = iso_date(value)
-        if day is not None and date_is_written(day, answer):
-            return True
-        return contains_words(answer, value, negation=True)
+        return written_in_other_form(value, answer) or contains_words(answer, value, negation=True)
     return False
 
 

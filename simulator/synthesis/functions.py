@@ -18,6 +18,7 @@ from typing import Any
 
 from button.data_model.json_types import JsonSchema, ToolArguments
 from button.validation.schemas import schema_problem
+from button.validation.written_values import written_in_other_form
 from simulator.synthesis.rows import (
     InstructedComposition,
     Subtask,
@@ -62,7 +63,8 @@ def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
 
 
 def literal(kind: str, value: str, text: str) -> Any:
-    """The typed value of a literal argument; ``Dropped`` unless the task states it."""
+    """The typed value of a literal argument; ``Dropped`` unless the task states it, as
+    written or in another form a function takes (``USD`` for "US dollars", an ISO date)."""
     said = value.strip()
     if kind == "boolean":
         if said.lower() in {"true", "yes"}:
@@ -80,7 +82,7 @@ def literal(kind: str, value: str, text: str) -> Any:
                 raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
             return int(number)
         return number
-    if said.casefold() not in text.casefold():
+    if said.casefold() not in text.casefold() and not written_in_other_form(said, text, year_needed=True):
         raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
     return said
 

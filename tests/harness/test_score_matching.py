@@ -156,6 +156,30 @@ def test_another_day_or_year_does_not_state_a_date(answer: str) -> None:
     assert not is_stated("2023-10-15", answer)
 
 
+# A currency code in a result ("currency": "USD"): an answer states it by the code, the
+# currency's name or its symbol; another currency, or the code inside a longer one, does not.
+CURRENCY_STATED = [
+    "Apple trades at 179.08 USD.",
+    "Apple trades at 179.08 US dollars.",
+    "Apple trades at $179.08.",
+]
+CURRENCY_NOT_STATED = [
+    "Apple trades at 179.08 euros.",
+    "Apple trades at CA$179.08.",
+    "Apple trades at 179.08 USDT.",
+]
+
+
+@pytest.mark.parametrize("answer", CURRENCY_STATED)
+def test_a_currency_code_is_stated_by_its_name_or_symbol(answer: str) -> None:
+    assert is_stated("USD", answer)
+
+
+@pytest.mark.parametrize("answer", CURRENCY_NOT_STATED)
+def test_another_currency_does_not_state_a_currency_code(answer: str) -> None:
+    assert not is_stated("USD", answer)
+
+
 def test_no_final_answer_is_not_grounded() -> None:
     task = make_task([[{"id": "c1", "name": "lookup", "arguments": {"q": "x"}}]])
     score = score_trajectory(make_trajectory([[("lookup", {"q": "x"}, {"val": 5})]]), task)

@@ -11,7 +11,7 @@ import pytest
 from button.data_model.task import Task
 from button.validation.task_rules import check_task
 from simulator.synthesis.atomic_verify import atomic_rules
-from simulator.synthesis.functions import FunctionBuilder
+from simulator.synthesis.functions import FunctionBuilder, literal
 from simulator.synthesis.plan import build_task, derive_plan
 from simulator.synthesis.rows import InstructedComposition, Subtask, SubtaskCall, WithFunctions
 from simulator.synthesis.stage_context import Dropped, DropReason, prompt_messages
@@ -165,6 +165,37 @@ def test_function_rules_drop() -> None:
     # s3 depends on s1 and s2 but only reads s1's result
     with pytest.raises(Dropped, match="no data flow"):
         builder.add(subtasks[2], form("pick", [param("a", "number", "s1.rent")], ["x"], needs_tool=True))
+
+
+# A literal argument and the task text, with a careful reader's verdict on whether the task
+# states it: a function may take a currency's code or an ISO date where the user wrote words.
+LITERAL_STATED = [
+    ("string", "USD", "Convert 5,000 US dollars to euros.", "USD"),
+    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5, 2026.", "2026-12-05"),
+    ("string", "denver", "Check flights from Chicago to Denver on December 5.", "denver"),
+    ("number", "5000", "Convert 5,000 US dollars to euros.", 5000.0),
+    ("integer", "2", "A hotel for 2 nights.", 2),
+]
+LITERAL_NOT_STATED = [
+    ("string", "GBP", "Convert 5,000 US dollars to euros."),
+    ("string", "2023-10-01", "Find a hotel in Denver for the two days of the workshop in December."),
+    # no year: an assistant could not know which one the plan expects
+    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5."),
+    ("number", "4200", "Convert 5,000 US dollars to euros."),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "text", "typed"), LITERAL_STATED)
+def test_a_literal_the_task_states_in_any_written_form_is_kept(
+    kind: str, value: str, text: str, typed: Any
+) -> None:
+    assert literal(kind, value, text) == typed
+
+
+@pytest.mark.parametrize(("kind", "value", "text"), LITERAL_NOT_STATED)
+def test_a_literal_the_task_does_not_state_is_dropped(kind: str, value: str, text: str) -> None:
+    with pytest.raises(Dropped, match="argument not in task"):
+        literal(kind, value, text)
 
 
 def test_plan_groups_follow_dependency_depth() -> None:

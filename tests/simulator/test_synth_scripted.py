@@ -113,7 +113,7 @@ def _pick(table: dict[str, Any], text: str) -> Any:
     return next(value for key, value in table.items() if key in text or key == "*")
 
 
-def answer(title: str, user: str, schema: dict[str, Any], seed: int) -> dict[str, Any]:
+def answer(title: str, user: str, schema: dict[str, Any], seed: int | None) -> dict[str, Any]:
     if title == "synth_scenario":
         return {"scenario": "A family in Oslo is planning a ski weekend in Lillehammer in January."}
     if title == "synth_atomic":

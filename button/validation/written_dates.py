@@ -1,10 +1,11 @@
-"""Dates as an answer writes them: ``October 15, 2023``, ``15 Oct 2023``, ``the 15th of October``.
+"""Dates as people write them: ``October 15, 2023``, ``15 Oct 2023``, ``the 15th of October``.
 
-A result's ISO date (``2023-10-15``) is stated by an answer that names the
-same day in any of these forms; a year left out is taken as meant (the
-conversation is about that date), a different year is not it. Numeric forms
+An ISO date (``2023-10-15``) is stated by a text that names the same day in
+any of these forms; a year left out is taken as meant (the text is about that
+date) unless the year is needed, and a different year is not it. Numeric forms
 other than ISO (``10/15/2023``) are not read: day and month order differ by
-country. Cases: ``tests/harness/test_score_matching.py``.
+country. Cases:
+``tests/harness/test_score_matching.py``, ``tests/button/test_written_values.py``.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def written_days(text: str) -> list[tuple[int | None, int, int]]:
     return days
 
 
-def date_is_written(day: date, text: str) -> bool:
+def date_is_written(day: date, text: str, *, year_needed: bool = False) -> bool:
+    allowed = (day.year,) if year_needed else (None, day.year)
     return any(
-        (month, number) == (day.month, day.day) and year in (None, day.year)
+        (month, number) == (day.month, day.day) and year in allowed
         for year, month, number in written_days(text)
     )

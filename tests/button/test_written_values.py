@@ -1,0 +1,39 @@
+"""When does a text state a value written in another form: a currency's ISO code as its name or
+symbol, an ISO date as people write dates. The verdicts are a careful reader's."""
+
+from __future__ import annotations
+
+import pytest
+
+from button.validation.written_values import written_in_other_form
+
+STATED = [
+    ("USD", "Convert 5,000 US dollars to euros."),
+    ("EUR", "Convert 5,000 US dollars to euros."),
+    ("USD", "Split a budget of $10,000 between two shares."),
+    ("GBP", "A hotel in Leeds at no more than £90 a night."),
+    ("JPY", "Send 30,000 Japanese yen to my sister."),
+    ("CHF", "Pay the invoice of 1,200 Swiss francs."),
+    ("2026-10-15", "Book it for October 15, 2026."),
+    ("2026-10-15", "Deliver on the 15th of October."),
+]
+NOT_STATED = [
+    ("GBP", "Convert 5,000 US dollars to euros."),  # another currency
+    ("CAD", "Split a budget of $10,000 between two shares."),  # $ alone is the US dollar
+    ("EUR", "Plan a two-week trip around Europe."),  # "euro" inside a word
+    ("USD", "Buy 40 USDT on the exchange."),  # a code inside a longer code
+    ("ABC", "The ABC Hotel in Denver."),  # not a currency: verbatim only, which is not this check
+    ("2023-10-01", "A two-day trip to Denver in December."),
+    ("2026-10-15", "Book it for October 16, 2026."),
+    ("Denver", "A trip to Denver."),  # written as itself: a verbatim match, not another form
+]
+
+
+@pytest.mark.parametrize(("value", "text"), STATED)
+def test_stated_in_another_form(value: str, text: str) -> None:
+    assert written_in_other_form(value, text)
+
+
+@pytest.mark.parametrize(("value", "text"), NOT_STATED)
+def test_not_stated_in_another_form(value: str, text: str) -> None:
+    assert not written_in_other_form(value, text)
