@@ -17,9 +17,8 @@ from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext,
 from simulator.synthesis.text_rules import (
     MAX_TASK_CHARS,
     MIN_TASK_CHARS,
-    NEAR_DUPLICATE_RATIO,
     NearDuplicates,
-    similarity,
+    repeats_earlier,
     task_text_problem,
 )
 
@@ -77,7 +76,7 @@ async def compose(ctx: SynthContext, key: str, item: CompositionInput) -> Compos
         if problem:
             raise Dropped(problem.reason, f"{subtask['id']}: {problem.detail}")
         for earlier in subtasks[:index]:
-            if similarity(subtask["instruction"], earlier["instruction"]) >= NEAR_DUPLICATE_RATIO:
+            if repeats_earlier(earlier["instruction"], subtask["instruction"]):
                 raise Dropped(DropReason.REPEATS_SUBTASK, f"{subtask['id']} repeats {earlier['id']}")
     return {
         "scenario_id": item["scenario_id"],

@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 from simulator.synthesis.stage_context import DropReason
 
 NEAR_DUPLICATE_RATIO = 0.85
+REPEAT_SHARE = 0.85  # of an earlier step's words that a later step holding them repeats it
 MIN_TASK_CHARS = 20
 MAX_TASK_CHARS = 300
 MIN_TASK_WORDS = 4
@@ -82,6 +83,25 @@ def content_words(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, tokens(a), tokens(b), autojunk=False).ratio()
+
+
+def repeats_earlier(earlier: str, later: str) -> bool:
+    """Whether ``later`` asks again what ``earlier`` asks: a near-duplicate, or a request
+    holding nearly every word of ``earlier`` (the 1.5B model's follow-ups restated the
+    first request with a few words more). Cases: ``tests/simulator/test_synth_rules.py``."""
+    if similarity(earlier, later) >= NEAR_DUPLICATE_RATIO:
+        return True
+    words = _request_words(earlier)
+    return bool(words) and len(words & _request_words(later)) >= REPEAT_SHARE * len(words)
+
+
+def _request_words(text: str) -> set[str]:
+    """Numbers and words of three or more letters, no stopwords, a plural's ``s`` cut."""
+    return {
+        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+        for word in tokens(text)
+        if (word.isdigit() or len(word) >= 3) and word not in _STOPWORDS
+    }
 
 
 def tool_name_in(text: str) -> str | None:

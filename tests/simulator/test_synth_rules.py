@@ -16,7 +16,13 @@ from simulator.synthesis.plan import build_task, derive_plan
 from simulator.synthesis.rows import InstructedComposition, Subtask, SubtaskCall, WithFunctions
 from simulator.synthesis.stage_context import Dropped, DropReason, prompt_messages
 from simulator.synthesis.stage_store import Record, StageLog
-from simulator.synthesis.text_rules import NearDuplicates, TextProblem, has_concrete_detail, task_text_problem
+from simulator.synthesis.text_rules import (
+    NearDuplicates,
+    TextProblem,
+    has_concrete_detail,
+    repeats_earlier,
+    task_text_problem,
+)
 
 
 def test_text_rules() -> None:
@@ -165,6 +171,61 @@ def test_function_rules_drop() -> None:
     # s3 depends on s1 and s2 but only reads s1's result
     with pytest.raises(Dropped, match="no data flow"):
         builder.add(subtasks[2], form("pick", [param("a", "number", "s1.rent")], ["x"], needs_tool=True))
+
+
+# A composed step and a step before it, with a careful reader's verdict: does the later step
+# only ask again what the earlier one asks (maybe with more words), instead of doing something
+# new with its result? The first four were composed by the 1.5B model.
+REPEATS = [
+    (
+        "Convert 5,000 US dollars to euros.",
+        "Convert 5,000 US dollars to euros using the current exchange rate.",
+    ),
+    (
+        "Calculate the monthly cost of both apartments for a period of 12 months starting from October 2025.",
+        "Calculate the monthly cost of each apartment for a 12-month period starting from October 2025.",
+    ),
+    (
+        "Check the weather forecast for Algonquin Park on Saturday, June 18.",
+        "Check the weather forecast for Algonquin Park on Saturday, June 18 and tell me if it will rain.",
+    ),
+    (
+        "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08.",
+        "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08 and book it.",
+    ),
+]
+DOES_SOMETHING_NEW = [
+    (
+        "Get a quote for moving a sofa, a bed and six boxes from Rua das Flores 12 to Avenida da Boavista 300.",
+        "Book the removal with that quote's number for 09:00 on 2026-10-03 and pay the quoted price by card.",
+    ),
+    (
+        "Find the supplier with the lowest price for 400 glass jars of 250 ml delivered to Oaxaca.",
+        "Order 400 glass jars of 250 ml from that supplier for delivery to Calle Reforma 8, Oaxaca, by 2026-05-14.",
+    ),
+    (
+        "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08.",
+        "Book a hotel near that airport.",
+    ),
+    (  # a parallel step: the same kind of request about another place
+        "Get the monthly rent of the apartment at Calle Mayor 12, Madrid.",
+        "Get the monthly rent of the apartment at Calle de Alcala 40, Madrid.",
+    ),
+    (
+        "Convert 5,000 US dollars to euros.",
+        "Send that amount in euros to account DE89 3704 0044 0532 0130 00.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("earlier", "later"), REPEATS)
+def test_a_step_that_asks_the_earlier_one_again_repeats_it(earlier: str, later: str) -> None:
+    assert repeats_earlier(earlier, later)
+
+
+@pytest.mark.parametrize(("earlier", "later"), DOES_SOMETHING_NEW)
+def test_a_step_that_does_something_new_does_not_repeat(earlier: str, later: str) -> None:
+    assert not repeats_earlier(earlier, later)
 
 
 # A literal argument and the task text, with a careful reader's verdict on whether the task
