@@ -51,7 +51,7 @@ from button.data_model.json_types import (
     ToolChoice,
     ToolDefinition,
 )
-from button.embedded.chat_template import render_prompt
+from button.embedded.chat_template import content_text, render_prompt
 from button.embedded.repeated_calls import answered_calls, new_calls
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.llm.structured import grammar_safe
@@ -114,13 +114,16 @@ def native_tools_handler(
 
     names = {tool["function"]["name"] for tool in offered}
     completion = complete(prompt, grammar)
-    response = _chat_response(completion, names, forced=bool(forced))
+    seen = "\n".join(
+        content_text(message.get("content")) for message in messages if message.get("role") != "assistant"
+    )
+    response = _chat_response(completion, names, seen, forced=bool(forced))
 
     def again(opening: str, constraint: Any, asked: str = prompt) -> ChatResponse:
         retried = complete(asked + opening, constraint)
         retried["choices"][0]["text"] = opening + retried["choices"][0]["text"]
         retried["usage"] = _added(completion["usage"], retried["usage"])
-        return _chat_response(retried, names, forced=False)
+        return _chat_response(retried, names, seen, forced=False)
 
     if not forced and not response_format:
         if meant_to_call(response, names):
@@ -250,7 +253,7 @@ def _token_text(llama: Any, token: int) -> str:
     return str(llama.detokenize([token], special=True).decode("utf-8", errors="ignore"))
 
 
-def _chat_response(completion: TextCompletion, offered: set[str], *, forced: bool) -> ChatResponse:
+def _chat_response(completion: TextCompletion, offered: set[str], seen: str, *, forced: bool) -> ChatResponse:
     choice = completion["choices"][0]
     text: str = choice["text"]
     if forced:
@@ -258,7 +261,7 @@ def _chat_response(completion: TextCompletion, offered: set[str], *, forced: boo
         calls = [call] if call is not None else []
         content = None if calls else text
     else:
-        reply = parse_reply(text, offered)
+        reply = parse_reply(text, offered, seen)
         content, calls = reply.content, reply.tool_calls
     message: ChatMessage = {
         "role": "assistant",

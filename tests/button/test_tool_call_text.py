@@ -148,3 +148,42 @@ def test_parallel_calls_with_their_values_are_all_kept() -> None:
         '<tool_call>{"name": "get_time", "arguments": {"zone": "<b>CET</b>"}}</tool_call>'
     )
     assert len(parse_reply(text, OFFERED).tool_calls) == 2
+
+
+COURSES = {"search_courses", "list_open_sections", "enroll_student"}
+ASKED = (
+    "Find the course Introduction to Statistics and a section open in Spring 2027. My student ID is S1048832."
+)
+
+
+def test_calls_with_a_code_the_conversation_never_gave_wait_beside_a_ready_call() -> None:
+    """The 1.5B model searched for a course and, in the same reply, listed the sections of
+    ``STAT101`` and enrolled in ``STAT101_001``: codes nobody gave it, guessed before the
+    search could return the real ones (it returned ``STAT 1010``)."""
+    text = (
+        '<tool_call>{"name": "search_courses", "arguments": {"query": "Introduction to Statistics"}}</tool_call>\n'
+        '<tool_call>{"name": "list_open_sections", "arguments": {"course_id": "STAT101", "term": "Spring 2027"}}'
+        "</tool_call>\n"
+        '<tool_call>{"name": "enroll_student", "arguments": {"student_id": "S1048832", "section_id": "STAT101_001"}}'
+        "</tool_call>"
+    )
+    reply = parse_reply(text, COURSES, seen=ASKED)
+    assert [call["function"]["name"] for call in reply.tool_calls] == ["search_courses"]
+
+
+def test_codes_the_conversation_gave_and_values_that_are_not_codes_are_ready() -> None:
+    """A code from the user or a tool result (any case), a date, a number or a phrase."""
+    seen = ASKED + '\n{"course_id": "STAT 1010"}\n{"section_id": "SEC-7", "seats": 3}'
+    text = (
+        '<tool_call>{"name": "list_open_sections", "arguments": {"course_id": "STAT 1010", "term": "Spring 2027"}}'
+        "</tool_call>\n"
+        '<tool_call>{"name": "enroll_student", "arguments": {"student_id": "s1048832", "section_id": "SEC-7", '
+        '"start": "2027-01-12", "credits": 3}}</tool_call>'
+    )
+    assert len(parse_reply(text, COURSES, seen=seen).tool_calls) == 2
+
+
+def test_calls_that_all_hold_a_new_code_are_kept() -> None:
+    """Nothing is ready: the tool answers (an unknown id is its error to give)."""
+    text = '<tool_call>{"name": "enroll_student", "arguments": {"section_id": "STAT101_001"}}</tool_call>'
+    assert len(parse_reply(text, COURSES, seen=ASKED).tool_calls) == 1
