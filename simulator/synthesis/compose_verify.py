@@ -2,12 +2,14 @@
 
 The model judges whether the subtasks together complete the composed task;
 then it writes the instruction a user would say. Rules check the instruction:
-length, no tool names, it touches every subtask (shares a content word with
-each), and it is not a near-duplicate of another task's instruction.
+length, no tool names, none of the step list's ids or notes, it touches every
+subtask (shares a content word with each), and it is not a near-duplicate of
+another task's instruction.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from button.data_model.json_types import JsonSchema
@@ -53,6 +55,11 @@ def instruction_problem(instruction: str, subtasks: list[Subtask]) -> Dropped | 
     word = tool_name_in(instruction)
     if word:
         return Dropped(DropReason.INSTRUCTION_NAMES_TOOL, repr(word))
+    if "uses the result of" in instruction:  # the step list's note, copied
+        return Dropped(DropReason.INSTRUCTION_NAMES_STEP, "copies 'uses the result of'")
+    for subtask in subtasks:  # the step list's ids
+        if re.search(rf"\b{re.escape(subtask['id'])}\b", instruction):
+            return Dropped(DropReason.INSTRUCTION_NAMES_STEP, f"says {subtask['id']!r}")
     words = content_words(instruction)
     for subtask in subtasks:
         if not words & content_words(subtask["instruction"]):

@@ -44,6 +44,7 @@ class DropReason(enum.StrEnum):
     OFF_SCENARIO = "rule: off the scenario"
     REPEATS_SUBTASK = "rule: repeats a subtask"
     INSTRUCTION_NAMES_TOOL = "rule: instruction names a tool"
+    INSTRUCTION_NAMES_STEP = "rule: instruction names a step"
     INSTRUCTION_MISSES_SUBTASK = "rule: instruction misses a subtask"
     OFF_CONVERSATION = "rule: off the conversation"
     NAME_NOT_IN_CONVERSATION = "rule: a name not in the conversation"

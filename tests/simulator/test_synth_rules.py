@@ -11,6 +11,7 @@ import pytest
 from button.data_model.task import Task
 from button.validation.task_rules import check_task
 from simulator.synthesis.atomic_verify import atomic_rules
+from simulator.synthesis.compose_verify import instruction_problem
 from simulator.synthesis.functions import FunctionBuilder, literal
 from simulator.synthesis.plan import build_task, derive_plan
 from simulator.synthesis.rows import InstructedComposition, Subtask, SubtaskCall, WithFunctions
@@ -226,6 +227,39 @@ def test_a_step_that_asks_the_earlier_one_again_repeats_it(earlier: str, later: 
 @pytest.mark.parametrize(("earlier", "later"), DOES_SOMETHING_NEW)
 def test_a_step_that_does_something_new_does_not_repeat(earlier: str, later: str) -> None:
     assert not repeats_earlier(earlier, later)
+
+
+BUGS: list[Subtask] = [
+    {
+        "id": "s1",
+        "instruction": "Review the 20 most recent open bugs of repository acme/app.",
+        "depends_on": [],
+    },
+    {"id": "s2", "instruction": "Assign the 10 most severe of them to developers.", "depends_on": ["s1"]},
+]
+# Instructions for BUGS with a careful reader's verdict: a user does not speak in the step list's
+# ids or copy its notes. The first two were written by the 1.5B model (for similar steps).
+INSTRUCTION_NAMES_STEPS = [
+    "To complete the task, please follow these steps: s1. Review the 20 most recent open bugs of "
+    "acme/app. s2. Assign the 10 most severe of them to developers.",
+    "Review the 20 most recent open bugs of acme/app and assign the 10 most severe of them to "
+    "developers (uses the result of s1).",
+]
+INSTRUCTION_FINE = [
+    "Review the 20 most recent open bugs of acme/app, then assign the 10 most severe to developers.",
+    "Look at our 20 newest open bugs in acme/app (the S1 release ones too) and assign the 10 most severe.",
+]
+
+
+@pytest.mark.parametrize("instruction", INSTRUCTION_NAMES_STEPS)
+def test_an_instruction_in_the_step_lists_words_is_dropped(instruction: str) -> None:
+    problem = instruction_problem(instruction, BUGS)
+    assert problem is not None and problem.reason is DropReason.INSTRUCTION_NAMES_STEP
+
+
+@pytest.mark.parametrize("instruction", INSTRUCTION_FINE)
+def test_an_instruction_in_a_users_words_is_kept(instruction: str) -> None:
+    assert instruction_problem(instruction, BUGS) is None
 
 
 # A literal argument and the task text, with a careful reader's verdict on whether the task
