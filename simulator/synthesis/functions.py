@@ -32,6 +32,9 @@ from simulator.synthesis.text_rules import tokens
 TYPES = ["string", "number", "integer", "boolean"]
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,40}$"}
 FIELD_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,30}$"}
+# a parameter or result named after a step ("s1", "s1_weather") or the form's own field: the
+# 1.5B model put the source in the name, which says nothing of what the field holds
+STEP_NAMED = re.compile(r"s\d+(?:_|$)|needs_tool$")
 
 
 def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
@@ -124,6 +127,9 @@ class FunctionBuilder:
         sid = subtask["id"]
         text = f"{subtask['instruction']}\n{self.item['instruction']}"
         name = form["name"]
+        for field_name in [p["name"] for p in form["parameters"]] + [f["name"] for f in form["returns"]]:
+            if STEP_NAMED.match(field_name):
+                raise Dropped(DropReason.NAMED_AFTER_STEP, f"{name}: {field_name!r}")
         properties: dict[str, JsonSchema] = {}
         required: list[str] = []
         arguments: ToolArguments = {}
@@ -155,6 +161,8 @@ class FunctionBuilder:
                 arguments[pname] = {"from": source}
                 required.append(pname)
             properties[pname] = {"type": kind, "description": param["description"].strip()}
+        if not arguments and not subtask["depends_on"]:
+            raise Dropped(DropReason.NO_ARGUMENT, name)
         words = {word for value in arguments.values() if isinstance(value, str) for word in tokens(value)}
         generic_clash = [w for w in tokens(name.replace("_", " ")) if len(w) >= 4 and w in words]
         if generic_clash:

@@ -52,6 +52,8 @@ class DropReason(enum.StrEnum):
     ARGUMENT_NOT_INTEGER = "rule: argument not an integer"
     ARGUMENT_NOT_IN_TASK = "rule: argument not in task"
     FUNCTION_NOT_GENERIC = "rule: function not generic"
+    NAMED_AFTER_STEP = "rule: field named after a step"
+    NO_ARGUMENT = "rule: a first step's call with no argument"
     NO_DATA_FLOW = "rule: no data flow"
     INVALID_SCHEMA = "rule: invalid schema"
     FEWER_THAN_TWO_CALLS = "rule: fewer than two calls"

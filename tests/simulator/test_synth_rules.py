@@ -293,6 +293,63 @@ def test_a_literal_the_task_does_not_state_is_dropped(kind: str, value: str, tex
         literal(kind, value, text)
 
 
+# Forms the 1.5B model wrote, with a careful reader's verdict: a parameter or result field named
+# after a step or the form's own fields says nothing of what it holds.
+BADLY_NAMED = [
+    form("get_rent", [param("s1", "string", value="Calle Mayor 12")], ["rent"]),
+    form("get_rent", [param("s1_address", "string", value="Calle Mayor 12")], ["rent"]),
+    form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["s2"]),
+    form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["rent", "needs_tool"]),
+]
+
+
+@pytest.mark.parametrize("bad", BADLY_NAMED)
+def test_a_field_named_after_a_step_or_the_form_is_dropped(bad: dict[str, Any]) -> None:
+    with pytest.raises(Dropped, match="named after a step"):
+        FunctionBuilder(PTS).add(PTS["subtasks"][0], bad)
+
+
+def test_a_first_step_called_with_no_argument_is_dropped() -> None:
+    """The 1.5B model left every value of ``search_hotels`` empty: the call would lose the
+    details its step states."""
+    empty = form("search_hotels", [param("city", "string"), param("check_in", "string")], ["hotel_id"])
+    with pytest.raises(Dropped, match="no argument"):
+        FunctionBuilder(PTS).add(PTS["subtasks"][0], empty)
+
+
+def test_a_field_named_for_what_it_holds_is_kept() -> None:
+    builder = FunctionBuilder(PTS)
+    builder.add(
+        PTS["subtasks"][0], form("get_rent", [param("section_1", "string", value="Calle Mayor 12")], ["rent"])
+    )
+    builder.add(
+        PTS["subtasks"][0], form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["s_rent"])
+    )
+
+
+def test_the_function_prompts_examples_pass_the_rules() -> None:
+    messages = prompt_messages(
+        "function", scenario="x", instruction="x", task="x", upstream="x", sources="task"
+    )
+    turns = [
+        (messages[i]["content"], json.loads(messages[i + 1]["content"]))
+        for i in range(1, len(messages) - 1, 2)
+    ]
+    steps: list[Subtask] = [
+        {"id": "s1", "instruction": turns[0][0].split("Step: ")[1].split("\n")[0], "depends_on": []},
+        {"id": "s2", "instruction": turns[1][0].split("Step: ")[1].split("\n")[0], "depends_on": ["s1"]},
+    ]
+    item: InstructedComposition = {
+        **PTS,
+        "subtasks": steps,
+        "instruction": turns[0][0].split("Request: ")[1].split("\n")[0],
+    }
+    builder = FunctionBuilder(item)
+    for step, (_, answer) in zip(steps, turns, strict=True):
+        builder.add(step, answer)
+    assert builder.calls["s2"]["arguments"]["quote_id"] == {"from": "s1.quote_id"}
+
+
 def test_plan_groups_follow_dependency_depth() -> None:
     subtasks: list[Subtask] = [
         {"id": "s1", "instruction": "one", "depends_on": []},
