@@ -16,9 +16,9 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
   made it worse: the model narrated the call in prose instead.) A reply that
   ends at once, with neither text nor a call, is asked for again, held to one
   that says something (the 1.5B model did so after a second tool result).
-  A call identical to one the messages already answered is left out, and a
-  reply left with no call is asked for again as text, with the tools out of
-  the prompt (``repeated_calls``);
+  A call already answered, and beside a ready call one that waits for a
+  value, are left out (``calls_to_make``); a reply left with no call is asked
+  for again as text, with the tools out of the prompt;
 - a named tool or ``"required"`` (``allowed_tools`` arrives as one of these,
   see ``request_compat``): the reply opens a ``<tool_call>`` block and a grammar built from the tools'
   parameter schemas constrains the call; ``"none"``: tools are not shown;
@@ -51,8 +51,8 @@ from button.data_model.json_types import (
     ToolChoice,
     ToolDefinition,
 )
+from button.embedded.calls_to_make import calls_to_make
 from button.embedded.chat_template import content_text, render_prompt
-from button.embedded.repeated_calls import answered_calls, new_calls
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.llm.structured import grammar_safe
 
@@ -117,13 +117,13 @@ def native_tools_handler(
     seen = "\n".join(
         content_text(message.get("content")) for message in messages if message.get("role") != "assistant"
     )
-    response = _chat_response(completion, names, seen, forced=bool(forced))
+    response = _chat_response(completion, names, forced=bool(forced))
 
     def again(opening: str, constraint: Any, asked: str = prompt) -> ChatResponse:
         retried = complete(asked + opening, constraint)
         retried["choices"][0]["text"] = opening + retried["choices"][0]["text"]
         retried["usage"] = _added(completion["usage"], retried["usage"])
-        return _chat_response(retried, names, seen, forced=False)
+        return _chat_response(retried, names, forced=False)
 
     if not forced and not response_format:
         if meant_to_call(response, names):
@@ -133,12 +133,11 @@ def native_tools_handler(
             # The model ended its turn at once (the 1.5B model did after a second tool result,
             # with the answer still owed): ask again, held to a reply that says something.
             response = again("", _says_something())
-        answered = answered_calls(messages)
-        if not _keep_new_calls(response, answered):
+        if not _keep_calls_to_make(response, messages, seen):
             # Every call was answered before: the answer is owed. Asked with the tools in view, the
             # 1.5B model explained how to call one instead of giving the result, so they are not.
             response = again("", _plain_text(), asked=rendered([]))
-            _keep_new_calls(response, answered)
+            _keep_calls_to_make(response, messages, seen)
     return _as_chunks(response) if stream else response
 
 
@@ -214,13 +213,14 @@ def is_empty(response: ChatResponse) -> bool:
     return not message.get("tool_calls") and not (message.get("content") or "").strip()
 
 
-def _keep_new_calls(response: ChatResponse, answered: set[tuple[str, str]]) -> bool:
-    """Leave out of ``response`` the calls in ``answered``; False when it had calls and all were."""
+def _keep_calls_to_make(response: ChatResponse, messages: list[ChatMessage], seen: str) -> bool:
+    """Leave in ``response`` the calls to make now (``calls_to_make``); False when it had calls
+    and none is left."""
     choice = response["choices"][0]
     calls = choice["message"].get("tool_calls")
     if not calls:
         return True
-    kept = new_calls(calls, answered)
+    kept = calls_to_make(calls, messages, seen)
     if kept:
         choice["message"]["tool_calls"] = kept
         return True
@@ -253,7 +253,7 @@ def _token_text(llama: Any, token: int) -> str:
     return str(llama.detokenize([token], special=True).decode("utf-8", errors="ignore"))
 
 
-def _chat_response(completion: TextCompletion, offered: set[str], seen: str, *, forced: bool) -> ChatResponse:
+def _chat_response(completion: TextCompletion, offered: set[str], *, forced: bool) -> ChatResponse:
     choice = completion["choices"][0]
     text: str = choice["text"]
     if forced:
@@ -261,7 +261,7 @@ def _chat_response(completion: TextCompletion, offered: set[str], seen: str, *, 
         calls = [call] if call is not None else []
         content = None if calls else text
     else:
-        reply = parse_reply(text, offered, seen)
+        reply = parse_reply(text, offered)
         content, calls = reply.content, reply.tool_calls
     message: ChatMessage = {
         "role": "assistant",

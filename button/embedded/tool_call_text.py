@@ -13,14 +13,7 @@ fences (Qwen2.5-Coder does), parallel calls as objects in a row or a JSON
 list: when no tagged call is found, such objects are read as calls too, but
 only when every one of them names an offered tool.
 
-A small model also calls a lookup and, in the same reply, the calls that
-need its result, with a template slot for the value (``"<warehouse-id>"``)
-or a code that nothing in the conversation gave (``"STAT101"``: a value with
-letters and digits that no user, system or tool message holds, so a guess).
-Those calls are dropped when the reply has a call that is ready to run; the
-model makes them in its next turn, with the lookup's result in the prompt.
-(Calls that all wait are kept: the tool simulator refuses a slot with an
-error saying why, and an unknown id is the tool's error to give.)
+Which of the calls go out is ``calls_to_make``'s to say.
 """
 
 from __future__ import annotations
@@ -32,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from button.data_model.json_types import ToolCall
-from button.validation.placeholders import placeholder_in
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -46,38 +38,8 @@ class ParsedReply:
     tool_calls: list[ToolCall]
 
 
-def parse_reply(text: str, offered: set[str], seen: str = "") -> ParsedReply:
-    """Split a model's reply into its text and its tool calls (OpenAI format, arguments as
-    JSON text); ``seen`` is the text of the conversation's user, system and tool messages."""
-    reply = _read_reply(text, offered)
-    ready = [call for call in reply.tool_calls if not _waits_for_a_value(call, seen.casefold())]
-    if ready and len(ready) < len(reply.tool_calls):
-        return ParsedReply(content=reply.content, tool_calls=ready)
-    return reply
-
-
-def _waits_for_a_value(call: ToolCall, seen: str) -> bool:
-    """True when the call's arguments hold a template slot, or a code ``seen`` does not hold."""
-    values = json.loads(call["function"]["arguments"])
-    return placeholder_in(values) is not None or any(
-        _CODE.fullmatch(value) and value.casefold() not in seen for value in _strings(values)
-    )
-
-
-_CODE = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{3,}")  # one word with letters and digits: an id
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value.strip()]
-    if isinstance(value, dict):
-        return [text for inner in value.values() for text in _strings(inner)]
-    if isinstance(value, list):
-        return [text for inner in value for text in _strings(inner)]
-    return []
-
-
-def _read_reply(text: str, offered: set[str]) -> ParsedReply:
+def parse_reply(text: str, offered: set[str]) -> ParsedReply:
+    """Split a model's reply into its text and its tool calls (OpenAI format, arguments as JSON text)."""
     reply = _calls_in(text, _BLOCK, names=None)
     if reply.tool_calls or not offered:
         return reply
