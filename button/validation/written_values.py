@@ -1,6 +1,7 @@
 """A value written in a form other than its own: a currency's ISO code as the currency's
 English name or symbol (``USD``: "US dollars", "$"), an ISO date as people write dates
-(``button.validation.written_dates``).
+(``button.validation.written_dates``), a 24-hour time in 12-hour form (``14:30``: "2:30 PM",
+``09:00``: "9am"; an hour alone counts only with its am or pm).
 
 Synthesis asks whether a task states an argument's value (a function takes ``USD`` where
 the user said "US dollars"); scoring asks whether an answer states a result's value. Both
@@ -18,6 +19,9 @@ from babel.numbers import get_currency_name, get_currency_symbol, list_currencie
 from button.validation.written_dates import date_is_written, iso_date
 
 _CODE = re.compile(r"[A-Z]{3}")
+_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_TWELVE_HOUR = re.compile(r"(?<![\d:])(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\b\.?", re.IGNORECASE)
+_TWENTY_FOUR_HOUR = re.compile(r"(?<![\d:])(\d{1,2}):([0-5]\d)(?![\d:])(?!\s*[ap]\.?\s*m\b)", re.IGNORECASE)
 
 
 def written_in_other_form(value: str, text: str, *, year_needed: bool = False) -> bool:
@@ -29,7 +33,19 @@ def written_in_other_form(value: str, text: str, *, year_needed: bool = False) -
         return date_is_written(day, text, year_needed=year_needed)
     if _CODE.fullmatch(said):
         return any(form.search(text) for form in _currency_forms(said))
+    clock = _CLOCK.fullmatch(said)
+    if clock is not None:
+        return (int(clock[1]), int(clock[2])) in _times_in(text)
     return False
+
+
+def _times_in(text: str) -> set[tuple[int, int]]:
+    """(hour, minute) of every clock time ``text`` writes: ``9:00 AM``, ``9am``, ``14:30``."""
+    times = {(int(hour), int(minute)) for hour, minute in _TWENTY_FOUR_HOUR.findall(text)}
+    for hour, minute, half in _TWELVE_HOUR.findall(text):
+        afternoon = half.lower() == "p"
+        times.add((int(hour) % 12 + (12 if afternoon else 0), int(minute or 0)))
+    return times
 
 
 @cache

@@ -22,7 +22,8 @@ answer's words as a run on word boundaries (``approved`` is not inside
 negation (``NEGATIONS``: "was not approved", "has not been approved") does not
 count. An ISO date is stated by the same day in any common written form
 (``October 15, 2023``, ``15 Oct``), and a currency code by the currency's
-name or symbol (``USD``: "US dollars", "$"; ``button.validation.written_values``).
+name or symbol (``USD``: "US dollars", "$"), and a 24-hour time by the same
+time in 12-hour form (``09:00``: "9:00 AM"; ``button.validation.written_values``).
 
 This checks wording, not meaning: an answer that swaps two values or adds a
 false claim can pass it. Faithfulness is the judge's job.

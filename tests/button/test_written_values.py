@@ -1,5 +1,6 @@
 """When does a text state a value written in another form: a currency's ISO code as its name or
-symbol, an ISO date as people write dates. The verdicts are a careful reader's."""
+symbol, an ISO date as people write dates, a 24-hour time in 12-hour form. The verdicts are a
+careful reader's."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ STATED = [
     ("CHF", "Pay the invoice of 1,200 Swiss francs."),
     ("2026-10-15", "Book it for October 15, 2026."),
     ("2026-10-15", "Deliver on the 15th of October."),
+    ("09:00", "Your appointment is confirmed for 9:00 AM."),
+    ("09:00", "It starts at 9am."),
+    ("09:00", "It starts at 9 a.m. sharp."),
+    ("14:30", "The slot is 2:30 PM to 3:15 PM."),
+    ("14:30", "The slot starts at 14:30."),
+    ("00:15", "Departure at 12:15 am."),
 ]
 NOT_STATED = [
     ("GBP", "Convert 5,000 US dollars to euros."),  # another currency
@@ -26,6 +33,10 @@ NOT_STATED = [
     ("2023-10-01", "A two-day trip to Denver in December."),
     ("2026-10-15", "Book it for October 16, 2026."),
     ("Denver", "A trip to Denver."),  # written as itself: a verbatim match, not another form
+    ("09:00", "Your appointment is confirmed for 9:00 PM."),
+    ("14:30", "The slot is 2:30 AM."),
+    ("09:00", "It takes 9 minutes."),
+    ("09:00", "Gate 9, terminal 2."),
 ]
 
 

@@ -250,3 +250,9 @@ def test_pruned_search_finds_the_exhaustive_best() -> None:
         task = make_task(plan)
         calls = actual_calls(make_trajectory(turns))
         assert _score(assign(task, calls)) == _exhaustive(task, calls), (plan, turns)
+
+
+def test_a_clock_time_is_stated_in_twelve_hour_form_with_its_half_of_the_day() -> None:
+    """The 1.5B model answered a booked ``"start_time": "09:00"`` with "9:00 AM"."""
+    assert is_stated("09:00", "The appointment with Dr. John Doe is confirmed for 9:00 AM on 2026-12-15.")
+    assert not is_stated("09:00", "The appointment with Dr. John Doe is confirmed for 9:00 PM on 2026-12-15.")
