@@ -19,7 +19,8 @@ from openai.types.chat import (
 from button.embedded.catalog import embedded_model
 from button.embedded.chat_template import render_prompt
 from button.embedded.model_files import model_file
-from tests.conftest import QUALITY_MODEL, TINY_MODEL
+from button.validation.taskfile import load_tasks
+from tests.conftest import QUALITY_MODEL, REPO, TASKS_FILE, TINY_MODEL
 
 pytestmark = pytest.mark.model
 
@@ -210,6 +211,38 @@ async def test_a_call_already_answered_is_not_made_again_the_answer_is(quality_b
     message = response.choices[0].message
     assert not message.tool_calls and response.choices[0].finish_reason == "stop"
     assert message.content is not None and code in message.content
+
+
+@pytest.mark.quality
+async def test_a_call_with_numbers_nobody_gave_waits_for_the_lookups(quality_base_url: str) -> None:
+    """At temperature 0 the 1.5B model looks up the share prices and, in the same reply, splits
+    the budget with prices it made up (``calculate_equal_split`` with 150 and 200, measured
+    through ``native_tools_handler`` with the hold-back off); the server holds that call back
+    until the prices are in."""
+    task = next(t for t in load_tasks(TASKS_FILE) if t.id == "finance.two_share_prices_then_split")
+    tools: list[ChatCompletionFunctionToolParam] = [
+        {
+            "type": "function",
+            "function": {"name": f.name, "description": f.description, "parameters": f.parameters},
+        }
+        for f in (spec.function for spec in task.functions)
+    ]
+    system = (REPO / "harness/run/prompts/assistant_system.md").read_text()
+    asked = (
+        "I need to split $10,000 between Apple (AAPL) and Microsoft (MSFT), get the current share prices, "
+        "then work out how many whole shares of each I can buy and how much cash is left over."
+    )
+    async with openai.AsyncOpenAI(base_url=quality_base_url, api_key="none") as client:
+        response = await client.chat.completions.create(
+            model=QUALITY_MODEL,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": asked}],
+            tools=tools,
+            temperature=0,
+            max_tokens=200,
+        )
+    calls = [c.function for c in response.choices[0].message.tool_calls or [] if c.type == "function"]
+    assert calls and {c.name for c in calls} == {"get_share_price"}
+    assert {json.loads(c.arguments)["ticker"] for c in calls} <= {"AAPL", "MSFT"}
 
 
 @pytest.mark.quality
