@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from button.data_model.json_types import ChatMessage, ToolCall
+from button.embedded.chat_template import content_text
 from button.validation.placeholders import placeholder_in
 
 _CODE = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{3,}")  # one word with letters and digits: an id
@@ -50,9 +51,10 @@ _NUMBER_WORDS = [
 ]
 
 
-def calls_to_make(calls: list[ToolCall], messages: list[ChatMessage], seen: str) -> list[ToolCall]:
+def calls_to_make(calls: list[ToolCall], messages: list[ChatMessage]) -> list[ToolCall]:
     """``calls`` without those already answered in ``messages`` and, when one is ready, those
-    that wait for a value; ``seen`` is the text of the user, system and tool messages."""
+    that wait for a value."""
+    seen = "\n".join(content_text(m.get("content")) for m in messages if m.get("role") != "assistant")
     answered = answered_calls(messages)
     new = [call for call in calls if call_key(call) not in answered]
     numbers = _numbers_in(seen)

@@ -52,7 +52,7 @@ from button.data_model.json_types import (
     ToolDefinition,
 )
 from button.embedded.calls_to_make import calls_to_make
-from button.embedded.chat_template import content_text, render_prompt
+from button.embedded.chat_template import render_prompt
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.llm.structured import grammar_safe
 
@@ -114,9 +114,6 @@ def native_tools_handler(
 
     names = {tool["function"]["name"] for tool in offered}
     completion = complete(prompt, grammar)
-    seen = "\n".join(
-        content_text(message.get("content")) for message in messages if message.get("role") != "assistant"
-    )
     response = _chat_response(completion, names, forced=bool(forced))
 
     def again(opening: str, constraint: Any, asked: str = prompt) -> ChatResponse:
@@ -133,11 +130,11 @@ def native_tools_handler(
             # The model ended its turn at once (the 1.5B model did after a second tool result,
             # with the answer still owed): ask again, held to a reply that says something.
             response = again("", _says_something())
-        if not _keep_calls_to_make(response, messages, seen):
+        if not _keep_calls_to_make(response, messages):
             # Every call was answered before: the answer is owed. Asked with the tools in view, the
             # 1.5B model explained how to call one instead of giving the result, so they are not.
             response = again("", _plain_text(), asked=rendered([]))
-            _keep_calls_to_make(response, messages, seen)
+            _keep_calls_to_make(response, messages)
     return _as_chunks(response) if stream else response
 
 
@@ -213,14 +210,14 @@ def is_empty(response: ChatResponse) -> bool:
     return not message.get("tool_calls") and not (message.get("content") or "").strip()
 
 
-def _keep_calls_to_make(response: ChatResponse, messages: list[ChatMessage], seen: str) -> bool:
+def _keep_calls_to_make(response: ChatResponse, messages: list[ChatMessage]) -> bool:
     """Leave in ``response`` the calls to make now (``calls_to_make``); False when it had calls
     and none is left."""
     choice = response["choices"][0]
     calls = choice["message"].get("tool_calls")
     if not calls:
         return True
-    kept = calls_to_make(calls, messages, seen)
+    kept = calls_to_make(calls, messages)
     if kept:
         choice["message"]["tool_calls"] = kept
         return True

@@ -33,7 +33,11 @@ HISTORY: list[ChatMessage] = [
     },
     {"role": "tool", "tool_call_id": "call_1", "content": '{"restaurant_id": "R-9"}'},
 ]
-SEEN = ASKED + '\n{"restaurant_id": "R-9"}'
+
+
+def said(text: str) -> list[ChatMessage]:
+    """A conversation in which the user has said ``text``."""
+    return [{"role": "user", "content": text}]
 
 
 def test_a_call_answered_before_is_left_out_whatever_its_spelling() -> None:
@@ -41,7 +45,7 @@ def test_a_call_answered_before_is_left_out_whatever_its_spelling() -> None:
         call("find_restaurant", '{"name": "Nopi", "city": "London"}'),
         call("find_restaurant", '{"city":"London","name":"Nopi"}'),  # key order and spacing differ
     ]
-    assert calls_to_make(repeats, HISTORY, SEEN) == []
+    assert calls_to_make(repeats, HISTORY) == []
 
 
 def test_new_arguments_a_new_function_and_an_unanswered_call_go_out() -> None:
@@ -50,8 +54,8 @@ def test_new_arguments_a_new_function_and_an_unanswered_call_go_out() -> None:
         call("book_table", {"restaurant_id": "R-9", "people": 2}),
         call("get_weather", {"city": "London"}),  # called before, but no result came back
     ]
-    assert calls_to_make(fresh, HISTORY, SEEN) == fresh
-    assert calls_to_make(fresh[:1], HISTORY[:2], ASKED) == fresh[:1]  # nothing answered yet
+    assert calls_to_make(fresh, HISTORY) == fresh
+    assert calls_to_make(fresh[:1], HISTORY[:2]) == fresh[:1]  # nothing answered yet
 
 
 def test_calls_waiting_for_a_slot_wait_beside_a_ready_call() -> None:
@@ -62,7 +66,7 @@ def test_calls_waiting_for_a_slot_wait_beside_a_ready_call() -> None:
         call("check_stock", {"warehouse_id": "<nearest-warehouse-id>"}),
         call("check_stock", {"warehouse_id": "{{ warehouse.id }}"}),
     ]
-    assert names(calls_to_make(calls, [], "Find the warehouse nearest to 3012 KM.")) == ["find_warehouse"]
+    assert names(calls_to_make(calls, said("Find the warehouse nearest to 3012 KM."))) == ["find_warehouse"]
 
 
 COURSES_ASKED = (
@@ -79,12 +83,12 @@ def test_a_code_or_number_nobody_gave_waits_beside_a_ready_call() -> None:
         call("list_open_sections", {"course_id": "STAT101", "term": "Spring 2027"}),
         call("enroll_student", {"student_id": "S1048832", "section_id": "STAT101_001"}),
     ]
-    assert names(calls_to_make(calls, [], COURSES_ASKED)) == ["search_courses"]
+    assert names(calls_to_make(calls, said(COURSES_ASKED))) == ["search_courses"]
     split = [
         call("get_share_price", {"ticker": "AAPL"}),
         call("calculate_split", {"budget_usd": 10000, "price_a_usd": 256.78, "price_b_usd": 349.56}),
     ]
-    assert names(calls_to_make(split, [], "Split $10,000 between AAPL and MSFT.")) == ["get_share_price"]
+    assert names(calls_to_make(split, said("Split $10,000 between AAPL and MSFT."))) == ["get_share_price"]
 
 
 def test_values_the_conversation_gave_and_values_that_are_not_codes_are_ready() -> None:
@@ -96,10 +100,10 @@ def test_values_the_conversation_gave_and_values_that_are_not_codes_are_ready() 
         call("enroll_student", {"student_id": "s1048832", "section_id": "SEC-7", "start": "2027-01-12"}),
         call("pay", {"amount": 10000, "seats": 3, "at": "09:00"}),
     ]
-    assert calls_to_make(calls, [], seen) == calls
+    assert calls_to_make(calls, said(seen)) == calls
 
 
 def test_calls_that_all_wait_go_out() -> None:
     """Nothing is ready: the tool answers (it refuses a slot; an unknown id is its error to give)."""
     calls = [call("enroll_student", {"section_id": "STAT101_001"}), call("check", {"id": "<section-id>"})]
-    assert calls_to_make(calls, [], COURSES_ASKED) == calls
+    assert calls_to_make(calls, said(COURSES_ASKED)) == calls
