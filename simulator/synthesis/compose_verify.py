@@ -2,7 +2,8 @@
 
 The model judges whether the subtasks together complete the composed task;
 then it writes the instruction a user would say. Rules check the instruction:
-length, no tool names, none of the step list's ids or notes, it touches every
+length, no tool names, a request for the task (not for its steps), none of the
+step list's ids or notes, it touches every
 subtask (shares a content word with each), and it is not a near-duplicate of
 another task's instruction.
 """
@@ -43,6 +44,13 @@ INSTRUCTION_SCHEMA: JsonSchema = {
 }
 
 
+# "follow these steps", "list all the steps", "provide the detailed steps": the 1.5B model wrote a
+# heading for a list, or asked for a plan, instead of asking for the task to be done
+ASKS_FOR_STEPS = re.compile(
+    r"\b(?:follow|list|provide|give|describe|outline|explain)(?:\s+\w+){0,3}\s+steps\b", re.I
+)
+
+
 def numbered(subtasks: list[Subtask]) -> str:
     lines = []
     for subtask in subtasks:
@@ -55,6 +63,8 @@ def instruction_problem(instruction: str, subtasks: list[Subtask]) -> Dropped | 
     word = tool_name_in(instruction)
     if word:
         return Dropped(DropReason.INSTRUCTION_NAMES_TOOL, repr(word))
+    if instruction.rstrip().endswith(":") or ASKS_FOR_STEPS.search(instruction):
+        return Dropped(DropReason.INSTRUCTION_ASKS_FOR_STEPS, "a list's heading or a request for a plan")
     if "uses the result of" in instruction:  # the step list's note, copied
         return Dropped(DropReason.INSTRUCTION_NAMES_STEP, "copies 'uses the result of'")
     for subtask in subtasks:  # the step list's ids

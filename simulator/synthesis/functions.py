@@ -66,8 +66,9 @@ def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
 
 
 def literal(kind: str, value: str, text: str) -> Any:
-    """The typed value of a literal argument; ``Dropped`` unless the task states it, as
-    written or in another form a function takes (``USD`` for "US dollars", an ISO date)."""
+    """The typed value of a literal argument; ``Dropped`` unless ``text`` (the instruction and
+    the scenario: what the user knows) states it, as written or in another form a function
+    takes (``USD`` for "US dollars", an ISO date)."""
     said = value.strip()
     if kind == "boolean":
         if said.lower() in {"true", "yes"}:
@@ -125,7 +126,7 @@ class FunctionBuilder:
         if form.get("needs_tool") is False:
             return
         sid = subtask["id"]
-        text = f"{subtask['instruction']}\n{self.item['instruction']}"
+        text = f"{self.item['instruction']}\n{self.item['scenario']}"  # what the user simulator is told
         name = form["name"]
         for field_name in [p["name"] for p in form["parameters"]] + [f["name"] for f in form["returns"]]:
             if STEP_NAMED.match(field_name):

@@ -45,6 +45,7 @@ class DropReason(enum.StrEnum):
     REPEATS_SUBTASK = "rule: repeats a subtask"
     INSTRUCTION_NAMES_TOOL = "rule: instruction names a tool"
     INSTRUCTION_NAMES_STEP = "rule: instruction names a step"
+    INSTRUCTION_ASKS_FOR_STEPS = "rule: instruction asks for steps"
     INSTRUCTION_MISSES_SUBTASK = "rule: instruction misses a subtask"
     OFF_CONVERSATION = "rule: off the conversation"
     NAME_NOT_IN_CONVERSATION = "rule: a name not in the conversation"

@@ -238,16 +238,23 @@ BUGS: list[Subtask] = [
     {"id": "s2", "instruction": "Assign the 10 most severe of them to developers.", "depends_on": ["s1"]},
 ]
 # Instructions for BUGS with a careful reader's verdict: a user does not speak in the step list's
-# ids or copy its notes. The first two were written by the 1.5B model (for similar steps).
+# ids or copy its notes (the 1.5B model wrote both kinds, for similar steps).
 INSTRUCTION_NAMES_STEPS = [
-    "To complete the task, please follow these steps: s1. Review the 20 most recent open bugs of "
-    "acme/app. s2. Assign the 10 most severe of them to developers.",
+    "In s1, review the 20 most recent open bugs of acme/app; in s2, assign the 10 most severe to developers.",
     "Review the 20 most recent open bugs of acme/app and assign the 10 most severe of them to "
     "developers (uses the result of s1).",
+]
+INSTRUCTION_ASKS_FOR_STEPS = [  # written by the 1.5B model: a list's heading, or a request for a plan
+    "To triage the open bugs of acme/app, follow these steps:",
+    "Please list all the steps required to review the 20 most recent open bugs of acme/app and assign "
+    "the 10 most severe to developers.",
+    "Please provide the detailed steps to review the 20 most recent open bugs of acme/app and assign the "
+    "10 most severe of them.",
 ]
 INSTRUCTION_FINE = [
     "Review the 20 most recent open bugs of acme/app, then assign the 10 most severe to developers.",
     "Look at our 20 newest open bugs in acme/app (the S1 release ones too) and assign the 10 most severe.",
+    "Review the 20 most recent open bugs of acme/app and take the next steps: assign the 10 most severe.",
 ]
 
 
@@ -255,6 +262,12 @@ INSTRUCTION_FINE = [
 def test_an_instruction_in_the_step_lists_words_is_dropped(instruction: str) -> None:
     problem = instruction_problem(instruction, BUGS)
     assert problem is not None and problem.reason is DropReason.INSTRUCTION_NAMES_STEP
+
+
+@pytest.mark.parametrize("instruction", INSTRUCTION_ASKS_FOR_STEPS)
+def test_an_instruction_that_asks_for_steps_instead_of_the_task_is_dropped(instruction: str) -> None:
+    problem = instruction_problem(instruction, BUGS)
+    assert problem is not None and problem.reason is DropReason.INSTRUCTION_ASKS_FOR_STEPS
 
 
 @pytest.mark.parametrize("instruction", INSTRUCTION_FINE)
@@ -307,6 +320,29 @@ BADLY_NAMED = [
 def test_a_field_named_after_a_step_or_the_form_is_dropped(bad: dict[str, Any]) -> None:
     with pytest.raises(Dropped, match="named after a step"):
         FunctionBuilder(PTS).add(PTS["subtasks"][0], bad)
+
+
+def test_a_literal_the_user_never_says_is_dropped() -> None:
+    """The user simulator is given the instruction (and the scenario), not the steps: a value
+    only a step states is one no assistant could know. The 1.5B model's instruction for a
+    forecast on "Saturday, June 18" was "To plan a weekend of hiking in Algonquin Park and
+    watch the weather, follow these steps:"."""
+    item: InstructedComposition = {
+        **PTS,
+        "instruction": "Tell me which of my two flats in Madrid is cheaper.",
+    }
+    with pytest.raises(Dropped, match="argument not in task"):
+        FunctionBuilder(item).add(
+            PTS["subtasks"][0],
+            form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["rent"]),
+        )
+    in_scenario: InstructedComposition = {
+        **item,
+        "scenario": "A student compares Calle Mayor 12 with another flat.",
+    }
+    FunctionBuilder(in_scenario).add(
+        PTS["subtasks"][0], form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["rent"])
+    )
 
 
 def test_a_first_step_called_with_no_argument_is_dropped() -> None:
