@@ -27,8 +27,8 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
 - the request's ``max_tokens`` and ``seed`` are honoured; a seeded request is
   evaluated from its first token, so that the same prompt and seed give the same sample.
 
-Regex ``pattern``s the grammar builder cannot take (it crashes the server on
-``\\d``) are dropped before a grammar is built (``grammar_safe``). A streamed
+Regex ``pattern``s reach the grammar in a form the grammar builder takes (it
+crashes the server on ``\\d``), or not at all (``grammar_safe``). A streamed
 request gets the finished reply as chunks.
 """
 

@@ -147,29 +147,60 @@ def parse_json(text: str) -> Any:
 
 
 def grammar_safe(value: Any) -> Any:
-    """``value`` without the regex ``pattern``s llama.cpp's grammar builder cannot take.
+    """``value`` with each regex ``pattern`` in a form llama.cpp's grammar builder takes, or left out.
 
     llama-cpp-python turns tool parameters and response schemas into a grammar.
-    A backslash escape such as ``\\d`` (or a lookaround) in a ``pattern`` crashes
-    the server (segfault, verified with 0.3.36), and a ``pattern`` replaces the
-    node's ``minLength``/``maxLength`` in the grammar, so those are left out;
-    plain ones such as ``^[a-z][a-z0-9_]{1,30}$`` hold the model to them. We
-    validate with jsonschema on our side anyway, patterns included.
+    A backslash escape such as ``\\d`` in a ``pattern`` crashes the server
+    (segfault, verified with 0.3.36), so the common escapes are rewritten as
+    character classes (``\\d``: ``[0-9]``, ``\\w``: ``[A-Za-z0-9_]``, ``\\.``:
+    ``[.]``); a pattern with any other escape, or a lookaround, is left out. So is
+    a pattern beside ``minLength``/``maxLength``, which it would replace in the
+    grammar. We validate with jsonschema on our side anyway, every pattern included.
     """
     if isinstance(value, dict):
-        return {
-            key: grammar_safe(inner)
-            for key, inner in value.items()
-            if not (key == "pattern" and isinstance(inner, str) and not _plain_pattern(inner, value))
-            and not (key == "patternProperties" and isinstance(inner, dict))
-        }
+        safe: dict[str, Any] = {}
+        for key, inner in value.items():
+            if key == "pattern" and isinstance(inner, str):
+                rewritten = _grammar_pattern(inner)
+                if rewritten is not None and not {"minLength", "maxLength"} & value.keys():
+                    safe[key] = rewritten
+            elif not (key == "patternProperties" and isinstance(inner, dict)):
+                safe[key] = grammar_safe(inner)
+        return safe
     if isinstance(value, list):
         return [grammar_safe(inner) for inner in value]
     return value
 
 
-def _plain_pattern(pattern: str, node: dict[str, Any]) -> bool:
-    return "\\" not in pattern and "(?" not in pattern and not {"minLength", "maxLength"} & node.keys()
+_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_"}
+
+
+def _grammar_pattern(pattern: str) -> str | None:
+    """``pattern`` without backslash escapes, or None when it needs one (or has a lookaround)."""
+    if "(?" in pattern:
+        return None
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            escaped = pattern[index + 1 : index + 2]
+            if escaped in _CLASSES:
+                out.append(_CLASSES[escaped] if in_class else f"[{_CLASSES[escaped]}]")
+            elif escaped and not escaped.isalnum() and not in_class and escaped not in "\\]^":
+                out.append(f"[{escaped}]")  # an escaped punctuation mark, as a one-character class
+            else:
+                return None
+            index += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _refuses_json_schema(error: ModelError) -> bool:

@@ -140,6 +140,29 @@ async def test_a_plain_pattern_holds_a_structured_answer(embedded_base_url: str)
             assert re.fullmatch("[a-z][a-z0-9_]{2,30}", answer["name"]), answer
 
 
+async def test_a_digit_pattern_holds_a_structured_answer(embedded_base_url: str) -> None:
+    """``\\d`` reaches the grammar as ``[0-9]`` (as an escape it crashed the server, so it was left
+    out, and the 1.5B tool simulator answered a delivery date ``"unknown"`` three times)."""
+    schema = {
+        "type": "object",
+        "properties": {"delivery_date": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}},
+        "required": ["delivery_date"],
+    }
+    async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
+        for seed in range(3):
+            response = await client.chat.completions.create(
+                model=TINY_MODEL,
+                messages=[
+                    {"role": "user", "content": 'Repeat this JSON exactly: {"delivery_date": "unknown"}'}
+                ],
+                extra_body={"response_format": {"type": "json_object", "schema": schema}},
+                max_tokens=40,
+                seed=seed,
+            )
+            answer = json.loads(response.choices[0].message.content or "{}")
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", answer["delivery_date"]), answer
+
+
 async def test_required_and_allowed_tools_force_a_call(embedded_base_url: str) -> None:
     async with openai.AsyncOpenAI(base_url=embedded_base_url, api_key="none") as client:
         choices: list[ChatCompletionToolChoiceOptionParam] = [
