@@ -94,6 +94,7 @@ def test_example_turns_come_before_the_request_and_are_valid_answers() -> None:
         ("compose_seq", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
         ("compose_pts", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
         ("atomic_verify", {"scenario": "A trip to Oslo.", "task": "Find a flight to Oslo."}),
+        ("instruction", {"scenario": "A trip to Oslo.", "subtasks": "s1: Find a flight to Oslo."}),
     ]:
         messages = prompt_messages(name, **values)
         roles = [m["role"] for m in messages]
