@@ -1,7 +1,7 @@
 """Which of an embedded reply's tool calls go out now.
 
-The 1.5B model, measured on the fixture tasks, makes three kinds of call that
-a careful assistant would not, and the serving path holds each back:
+The 1.5B model, measured on the fixture tasks, makes two kinds of call that a
+careful assistant would not, and the serving path holds both back:
 
 - a call identical to one the conversation already had answered: given a
   tool's result it often called the same function again instead of
