@@ -1,4 +1,5 @@
-"""Dates as people write them: ``October 15, 2023``, ``15 Oct 2023``, ``the 15th of October``.
+"""Dates as people write them: ``October 15, 2023``, ``15 Oct 2023``, ``the 15th of October``;
+and months with their year, ``October 2023`` for ``2023-10``.
 
 An ISO date (``2023-10-15``) is stated by a text that names the same day in
 any of these forms; a year left out is taken as meant (the text is about that
@@ -41,6 +42,8 @@ _YEAR = r"(?:,?\s+(\d{4}))?"
 MONTH_FIRST = re.compile(rf"\b{_MONTH}\s+{_DAY}\b{_YEAR}", re.IGNORECASE)
 DAY_FIRST = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?![a-z]){_YEAR}", re.IGNORECASE)
 WRITTEN_ISO = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+ISO_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH_AND_YEAR = re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE)
 
 
 def iso_date(value: str) -> date | None:
@@ -52,6 +55,19 @@ def iso_date(value: str) -> date | None:
         return date(int(found[1]), int(found[2]), int(found[3]))
     except ValueError:
         return None
+
+
+def iso_month(value: str) -> tuple[int, int] | None:
+    """(year, month) of a value that is a whole ISO month such as ``2025-10``."""
+    found = ISO_MONTH.fullmatch(value.strip())
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def month_is_written(year: int, month: int, text: str) -> bool:
+    """Whether ``text`` names the month with its year ("October 2025"): a month alone could be any."""
+    return any(
+        (MONTHS[found[1].lower()], int(found[2])) == (month, year) for found in MONTH_AND_YEAR.finditer(text)
+    )
 
 
 def written_days(text: str) -> list[tuple[int | None, int, int]]:

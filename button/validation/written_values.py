@@ -1,7 +1,8 @@
 """A value written in a form other than its own: a currency's ISO code as the currency's
-English name or symbol (``USD``: "US dollars", "$"), an ISO date as people write dates
-(``button.validation.written_dates``), a 24-hour time in 12-hour form (``14:30``: "2:30 PM",
-``09:00``: "9am"; an hour alone counts only with its am or pm).
+English name or symbol (``USD``: "US dollars", "$"), an ISO date or month as people write
+them (``button.validation.written_dates``; ``2025-10``: "October 2025", with its year), a
+24-hour time in 12-hour form (``14:30``: "2:30 PM", ``09:00``: "9am"; an hour alone counts
+only with its am or pm).
 
 Synthesis asks whether a task states an argument's value (a function takes ``USD`` where
 the user said "US dollars"); scoring asks whether an answer states a result's value. Both
@@ -16,7 +17,7 @@ from functools import cache
 
 from babel.numbers import get_currency_name, get_currency_symbol, list_currencies
 
-from button.validation.written_dates import date_is_written, iso_date
+from button.validation.written_dates import date_is_written, iso_date, iso_month, month_is_written
 
 _CODE = re.compile(r"[A-Z]{3}")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -31,6 +32,9 @@ def written_in_other_form(value: str, text: str, *, year_needed: bool = False) -
     day = iso_date(said)
     if day is not None:
         return date_is_written(day, text, year_needed=year_needed)
+    month = iso_month(said)
+    if month is not None:
+        return month_is_written(*month, text)
     if _CODE.fullmatch(said):
         return any(form.search(text) for form in _currency_forms(said))
     clock = _CLOCK.fullmatch(said)

@@ -23,6 +23,9 @@ STATED = [
     ("14:30", "The slot is 2:30 PM to 3:15 PM."),
     ("14:30", "The slot starts at 14:30."),
     ("00:15", "Departure at 12:15 am."),
+    ("2025-10", "Rent for 12 months starting from October 2025."),
+    ("2026-03", "The invoices of Mar. 2026, please."),
+    ("2026-03", "Sales in March, 2026 by region."),
 ]
 NOT_STATED = [
     ("GBP", "Convert 5,000 US dollars to euros."),  # another currency
@@ -37,6 +40,10 @@ NOT_STATED = [
     ("14:30", "The slot is 2:30 AM."),
     ("09:00", "It takes 9 minutes."),
     ("09:00", "Gate 9, terminal 2."),
+    ("2025-10", "Rent for 12 months starting from October 2024."),  # another year
+    ("2025-10", "Rent for 12 months starting in October."),  # no year: a month alone is a guess
+    ("2025-10", "Rent from November 2025."),  # another month
+    ("2025-13", "Month 13 of 2025."),  # not a month
 ]
 
 
