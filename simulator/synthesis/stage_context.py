@@ -133,15 +133,19 @@ class SynthContext:
         self._slots = asyncio.Semaphore(concurrency)
         self._rows: dict[str, Usage] = {}  # started rows of the running stage -> their usage
         self._attempts: dict[str, int] = {}  # row -> its try (0: the first)
+        self._notes: dict[str, str] = {}  # row -> why its last try was refused, for its next
         self._verdicts: dict[tuple[str, str], Any] = {}  # (row, what was asked) -> a check's answer
 
-    def start_attempt(self, row: str, attempt: int) -> None:
-        """Ask ``row``'s next prompts with the seeds of its try ``attempt``."""
+    def start_attempt(self, row: str, attempt: int, note: str = "") -> None:
+        """Ask ``row``'s next prompts with the seeds of its try ``attempt``, and its writing
+        prompts with ``note`` (why the last try was refused) after their last message."""
         self._attempts[row] = attempt
+        self._notes[row] = note
 
     def take_usage(self, row: str) -> Usage | None:
         """What ``row``'s calls cost (None: it made none); the row is done with."""
         self._attempts.pop(row, None)
+        self._notes.pop(row, None)
         for asked in [key for key in self._verdicts if key[0] == row]:
             del self._verdicts[asked]
         return self._rows.pop(row, None)
@@ -166,9 +170,13 @@ class SynthContext:
                 if reached is not None:
                     raise NotStarted(reached)
                 self._rows[row] = Usage()
+            messages = prompt_messages(prompt, **values)
+            note = "" if check else self._notes.get(row, "")
+            if note:
+                messages[-1]["content"] += f"\n\n{note}"
             try:
                 value, usage = await self.client.complete_json(
-                    prompt_messages(prompt, **values),
+                    messages,
                     titled,
                     name=f"{PROMPT_PREFIX}{prompt}",
                     seed=row_seed(self.seed, row, prompt, self._attempts.get(row, 0)),

@@ -16,6 +16,7 @@ from rich.progress import Progress
 
 from button.cost.cost_table import counted
 from button.errors import BudgetReached, StructuredOutputError
+from simulator.synthesis.retry_advice import retry_note
 from simulator.synthesis.stage_context import Dropped, DropReason, NotStarted, SynthContext
 from simulator.synthesis.stage_store import Record, StageStore
 
@@ -29,8 +30,9 @@ class Stage(Generic[In, Out]):
     finished rows too, so order-dependent rules such as de-duplication give the
     same answer on a rerun); ``postcheck`` runs on outputs as they finish. A stage
     that writes with the model runs a row's ``work`` up to ``tries`` times, each
-    with its own seeds, while a rule or the schema refuses what it wrote
-    (``DropReason.resampled``); the row records how many it took."""
+    with its own seeds and told why the last was refused (``retry_advice``), while
+    a rule or the schema refuses what it wrote (``DropReason.resampled``); the row
+    records how many it took."""
 
     name: str
     title: str
@@ -108,13 +110,15 @@ class StageRunner:
             self.progress.advance(bar)
 
         async def tried(key: str, item: In) -> Record:
+            note = ""
             for attempt in range(stage.tries):
                 if self.ctx is not None:
-                    self.ctx.start_attempt(key, attempt)
+                    self.ctx.start_attempt(key, attempt, note)
                 record = await self._work(stage, key, item)
                 record.tries = attempt + 1
                 if record.reason is None or not record.reason.resampled:
                     break
+                note = retry_note(Dropped(record.reason, record.detail))
             return record
 
         tasks = [asyncio.create_task(one(key, item)) for key, item in todo]

@@ -247,7 +247,11 @@ def test_shapes_plans_and_drops(tmp_path: Path, scripted: ScriptedModel, capsys:
     # a refused composition is written again with the row's next seeds, and kept
     assert (stages["compose"]["kept"], stages["compose"]["kept_after_retry"]) == (4, 1)
     # refused functions are written three times (--tries), then the row is dropped ...
-    assert sum(title == "synth_function" and "Millers Ltd" in user for title, user in scripted.asked) == 3
+    millers = [user for title, user in scripted.asked if title == "synth_function" and "Millers Ltd" in user]
+    assert len(millers) == 3
+    # ... each try after the first told why the last was refused
+    refused = "An earlier answer to this was refused: the value 50 is not written in the task"
+    assert [refused in user for user in millers] == [False, True, True]
     # ... but a model's verdict is asked once: the instruction is written again, not the verdict
     apartments = [title for title, user in scripted.asked if "Calle de Alcala 40" in user]
     assert (apartments.count("synth_compose_verify"), apartments.count("synth_instruction")) == (1, 2)
