@@ -77,18 +77,28 @@ def instruction_problem(instruction: str, subtasks: list[Subtask]) -> Dropped | 
     return None
 
 
-async def verify_and_instruct(ctx: SynthContext, key: str, item: Composition) -> InstructedComposition:
-    steps = numbered(item["subtasks"])
+async def still_unknown(ctx: SynthContext, key: str, item: Composition) -> list[str]:
+    """The model's verdict: what each step would still have to ask the user, ``"s2: which day"``."""
     verdict = await ctx.ask(
-        key, "compose_verify", VERIFY_SCHEMA, check=True, scenario=item["scenario"], subtasks=steps
+        key,
+        "compose_verify",
+        VERIFY_SCHEMA,
+        check=True,
+        scenario=item["scenario"],
+        subtasks=numbered(item["subtasks"]),
     )
-    unknown = [
+    return [
         f"{step['id']}: {step['still_unknown']}"
         for step in verdict["steps"]
         if _says_something(step["still_unknown"])
     ]
+
+
+async def verify_and_instruct(ctx: SynthContext, key: str, item: Composition) -> InstructedComposition:
+    unknown = await still_unknown(ctx, key, item)
     if unknown:
         raise Dropped(DropReason.SUBTASKS_INCOMPLETE, "; ".join(unknown))
+    steps = numbered(item["subtasks"])
     value = await ctx.ask(key, "instruction", INSTRUCTION_SCHEMA, scenario=item["scenario"], subtasks=steps)
     instruction = " ".join(str(value["instruction"]).split())
     problem = instruction_problem(instruction, item["subtasks"])
