@@ -71,7 +71,7 @@ class SynthConfig:
     scenarios_file: Path | None = None
     conversations_file: Path | None = None
     n_scenarios: int = 0
-    tasks_per_scenario: int = 2
+    tasks_per_scenario: int = 3
     tries: int = 3  # of a row in the stages that write with the model (``Stage.tries``)
     strategies: tuple[Strategy, ...] = (Strategy.SEQUENTIAL, Strategy.PARALLEL_THEN_SEQUENTIAL)
     concurrency: int = 4

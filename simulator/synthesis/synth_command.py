@@ -13,7 +13,7 @@ from button.shard import add_shard_flag, parse_shard
 
 EPILOG = """\
 examples:
-  button synth --scenarios fixtures/scenarios.txt --out tasks.jsonl --tasks-per-scenario 2
+  button synth --scenarios fixtures/scenarios.txt --out tasks.jsonl --tasks-per-scenario 3
   button synth --conversations fixtures/conversations.jsonl --out from_chats.jsonl
   button synth --n-scenarios 20 --out gen.jsonl --strategies sequential --concurrency 8 \\
       --synth-base-url http://localhost:8000/v1 --synth-model qwen2.5-7b-instruct
@@ -56,9 +56,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--tasks-per-scenario",
         type=int,
-        default=2,
+        default=3,
         metavar="K",
-        help="atomic tasks per scenario, each composed into one task (default 2)",
+        help="atomic tasks per scenario, each composed into one task (default 3)",
     )
     parser.add_argument(
         "--tries",
@@ -66,8 +66,8 @@ def register(subparsers: Any) -> None:
         default=3,
         metavar="N",
         help="times a composition, instruction or set of functions is written before its row is "
-        "dropped, while a rule or the schema refuses it; each try has its own seeds, and a "
-        "model's verdict is never asked again (default 3)",
+        "dropped, while a rule or the schema refuses it; each try has its own seeds and is told "
+        "why the last was refused, and a model's verdict is never asked again (default 3)",
     )
     parser.add_argument(
         "--strategies",
