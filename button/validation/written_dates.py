@@ -57,6 +57,24 @@ def iso_date(value: str) -> date | None:
         return None
 
 
+_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+"
+_ONE_DATE = re.compile(rf"(?:{_WEEKDAY})?(?:the\s+)?([^\s].*)", re.IGNORECASE)
+
+
+def one_date(value: str) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) of a value that is wholly one date, in any form this module
+    reads ("2026-12-06", "Sunday, June 24", "the 6th of December"); a weekday is not checked."""
+    found = _ONE_DATE.fullmatch(value.strip().rstrip("."))
+    if found is None:
+        return None
+    rest = found[1]
+    for pattern in (WRITTEN_ISO, MONTH_FIRST, DAY_FIRST):
+        match = pattern.fullmatch(rest)
+        if match is not None:
+            return written_days(match[0])[0]
+    return None
+
+
 def iso_month(value: str) -> tuple[int, int] | None:
     """(year, month) of a value that is a whole ISO month such as ``2025-10``."""
     found = ISO_MONTH.fullmatch(value.strip())
@@ -80,6 +98,19 @@ def written_days(text: str) -> list[tuple[int | None, int, int]]:
     for match in DAY_FIRST.finditer(text):
         days.append((int(match[3]) if match[3] else None, MONTHS[match[2].lower()], int(match[1])))
     return days
+
+
+def yearless_form(day: date, text: str) -> str | None:
+    """How ``text`` writes the month and day of ``day`` ("June 24th"), when it writes them and
+    never with a year: the day as the user says it, whose year nobody gave."""
+    forms: list[str] = []
+    for found in [*MONTH_FIRST.finditer(text), *DAY_FIRST.finditer(text)]:
+        year, month, number = written_days(found[0])[0]
+        if (month, number) == (day.month, day.day):
+            if year is not None:
+                return None
+            forms.append(found[0])
+    return forms[0] if forms else None
 
 
 def date_is_written(day: date, text: str, *, year_needed: bool = False) -> bool:

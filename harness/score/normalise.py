@@ -12,6 +12,10 @@ slash, ``|``, an opening parenthesis or bracket, or a dash with whitespace on
 both sides. So "Paris, France", "Paris (FR)" and "Paris - Ile-de-France"
 agree with "Paris"; "Parisian", "Paris Orly" and "New York" (for "York") do not.
 
+A date agrees with the same day in another written form ("2026-12-06",
+"December 6, 2026"), when the call keeps the year the plan gives; a planned
+date without a year ("December 6th", as the user said it) takes any year.
+
 Numbers agree by value (``2`` = ``2.0``), within a tolerance where one is
 stated; booleans and null only with themselves; a string never with a number.
 Lists agree as multisets (each item paired with one agreeing item) unless
@@ -24,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
+
+from button.validation.written_dates import one_date
 
 SEPARATOR = re.compile(r"[,;/|(\[]|\s[-–—]\s")
 _APOSTROPHES = re.compile(r"['’ʼ`]")
@@ -53,6 +59,15 @@ def qualifies(text: str, head: list[str]) -> bool:
     return any(tokens(text[: cut.start()]) == head for cut in SEPARATOR.finditer(text))
 
 
+def dates_agree(expected: str, actual: str) -> bool:
+    """Whether both are wholly one date, the same day, and ``actual`` has the year ``expected``
+    gives (any year, when it gives none)."""
+    planned, given = one_date(expected), one_date(actual)
+    if planned is None or given is None:
+        return False
+    return planned[1:] == given[1:] and planned[0] in {None, given[0]}
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -65,7 +80,7 @@ def values_agree(expected: Any, actual: Any, *, tolerance: float = 0.0, ordered:
             1.0, abs(float(expected))
         )
     if isinstance(expected, str) and isinstance(actual, str):
-        return strings_agree(expected, actual)
+        return strings_agree(expected, actual) or dates_agree(expected, actual)
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return False

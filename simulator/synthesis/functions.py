@@ -18,6 +18,7 @@ from typing import Any
 
 from button.data_model.json_types import JsonSchema, ToolArguments
 from button.validation.schemas import schema_problem
+from button.validation.written_dates import iso_date, yearless_form
 from button.validation.written_values import written_in_other_form
 from simulator.synthesis.rows import (
     InstructedComposition,
@@ -68,7 +69,8 @@ def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
 def literal(kind: str, value: str, text: str) -> Any:
     """The typed value of a literal argument; ``Dropped`` unless ``text`` (the instruction and
     the scenario: what the user knows) states it, as written or in another form a function
-    takes (``USD`` for "US dollars", an ISO date)."""
+    takes (``USD`` for "US dollars", an ISO date). A date the task writes with no year is kept
+    as the task writes it ("June 24th" for ``2026-06-24``): the user never gives the year."""
     said = value.strip()
     if kind == "boolean":
         if said.lower() in {"true", "yes"}:
@@ -86,9 +88,13 @@ def literal(kind: str, value: str, text: str) -> Any:
                 raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
             return int(number)
         return number
-    if said.casefold() not in text.casefold() and not written_in_other_form(said, text, year_needed=True):
+    if said.casefold() in text.casefold() or written_in_other_form(said, text, year_needed=True):
+        return said
+    day = iso_date(said)
+    as_said = yearless_form(day, text) if day is not None else None
+    if as_said is None:
         raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
-    return said
+    return as_said
 
 
 class FunctionBuilder:

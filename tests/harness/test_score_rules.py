@@ -35,6 +35,25 @@ def test_string_agreement(planned: str, actual: str, agree: bool) -> None:
     assert strings_agree(planned, actual) is agree
 
 
+@pytest.mark.parametrize(
+    ("planned", "actual", "agree"),
+    [
+        ("2026-12-06", "December 6, 2026", True),  # one day, two forms
+        ("2026-12-06", "6 Dec 2026", True),
+        ("December 6th", "2026-12-06", True),  # the user gave no year: the assistant's is as good as any
+        ("Sunday, June 24", "2026-06-24", True),
+        ("2026-12-06", "December 6", False),  # the year the user gave is left out
+        ("2026-12-06", "2025-12-06", False),
+        ("June 24", "2026-06-25", False),
+        ("June 24", "June 24 or 25", False),  # not one date
+        ("2026-12-06", "Flight on 2026-12-06", False),  # more than a date: compared as text
+    ],
+)
+def test_date_agreement(planned: str, actual: str, agree: bool) -> None:
+    """A date agrees with the same day written in another form, unless the plan has a year the call lacks."""
+    assert values_agree(planned, actual) is agree
+
+
 def test_value_agreement() -> None:
     assert values_agree(["jazz", "blues"], ["Blues", "jazz"])
     assert not values_agree(["jazz", "blues"], ["blues", "jazz"], ordered=True)

@@ -284,12 +284,16 @@ LITERAL_STATED = [
     ("string", "denver", "Check flights from Chicago to Denver on December 5.", "denver"),
     ("number", "5000", "Convert 5,000 US dollars to euros.", 5000.0),
     ("integer", "2", "A hotel for 2 nights.", 2),
+    # no year: the plan keeps the date as the user says it, which any year agrees with
+    # (``harness.score.normalise.dates_agree``)
+    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5.", "December 5"),
+    ("string", "2023-06-24", "The forecast for Algonquin Park on Sunday, June 24th.", "June 24th"),
 ]
 LITERAL_NOT_STATED = [
     ("string", "GBP", "Convert 5,000 US dollars to euros."),
     ("string", "2023-10-01", "Find a hotel in Denver for the two days of the workshop in December."),
-    # no year: an assistant could not know which one the plan expects
-    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5."),
+    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5, 2025."),  # another year
+    ("string", "2026-12-05", "Flights on December 5, 2025, back on December 5."),  # the year is 2025
     ("number", "4200", "Convert 5,000 US dollars to euros."),
 ]
 
