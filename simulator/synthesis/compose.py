@@ -77,7 +77,10 @@ async def compose(ctx: SynthContext, key: str, item: CompositionInput) -> Compos
             raise Dropped(problem.reason, f"{subtask['id']}: {problem.detail}")
         for earlier in subtasks[:index]:
             if repeats_earlier(earlier["instruction"], subtask["instruction"]):
-                raise Dropped(DropReason.REPEATS_SUBTASK, f"{subtask['id']} repeats {earlier['id']}")
+                raise Dropped(
+                    DropReason.REPEATS_SUBTASK,
+                    f"{subtask['id']} repeats {earlier['id']}: {subtask['instruction']!r}",
+                )
     return {
         "scenario_id": item["scenario_id"],
         "scenario": item["scenario"],

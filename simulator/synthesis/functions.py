@@ -171,7 +171,12 @@ class FunctionBuilder:
         if not arguments and not subtask["depends_on"]:
             raise Dropped(DropReason.NO_ARGUMENT, name)
         words = {word for value in arguments.values() if isinstance(value, str) for word in tokens(value)}
-        generic_clash = [w for w in tokens(name.replace("_", " ")) if len(w) >= 4 and w in words]
+        described = form["description"]  # a word it uses in lower case is what the function is about
+        generic_clash = [
+            w
+            for w in tokens(name.replace("_", " "))
+            if len(w) >= 4 and w in words and not re.search(rf"\b{re.escape(w)}\b", described)
+        ]
         if generic_clash:
             raise Dropped(DropReason.FUNCTION_NOT_GENERIC, f"{name} names the value {generic_clash[0]!r}")
         fed_by = {

@@ -88,11 +88,27 @@ def similarity(a: str, b: str) -> float:
 def repeats_earlier(earlier: str, later: str) -> bool:
     """Whether ``later`` asks again what ``earlier`` asks: a near-duplicate, or a request
     holding nearly every word of ``earlier`` (the 1.5B model's follow-ups restated the
-    first request with a few words more). Cases: ``tests/simulator/test_synth_rules.py``."""
+    first request with a few words more), unless it is about another thing. Cases:
+    ``tests/simulator/test_synth_rules.py``."""
+    if _replaces_a_detail(earlier, later):
+        return False
     if similarity(earlier, later) >= NEAR_DUPLICATE_RATIO:
         return True
     words = _request_words(earlier)
     return bool(words) and len(words & _request_words(later)) >= REPEAT_SHARE * len(words)
+
+
+def _replaces_a_detail(earlier: str, later: str) -> bool:
+    """Whether ``later`` puts another detail in place of one of ``earlier``'s: the same request
+    about another thing (apartment B at number 23 after apartment A at number 22)."""
+    before, after = _details(earlier), _details(later)
+    return bool(before - after) and bool(after - before)
+
+
+def _details(text: str) -> set[str]:
+    """The numbers and capitalized words of ``text`` after its first word, case-folded."""
+    words = re.findall(r"[\w$£€]+", text)[1:]
+    return {word.casefold() for word in words if word[0].isupper() or any(c.isdigit() for c in word)}
 
 
 def _request_words(text: str) -> set[str]:

@@ -157,6 +157,26 @@ def test_toolless_final_step_gives_one_parallel_group() -> None:
         assert found is not None and found.id == step
 
 
+def test_a_name_word_the_description_uses_as_a_common_noun_is_generic() -> None:
+    """``request_hotel_quote`` for "Four Seasons Hotel": the 1.5B model's function, dropped as named
+    after its value. A careful reader sees a function for any hotel: its description says so."""
+    item: InstructedComposition = {
+        **PTS,
+        "instruction": "Get a quote for one night at the Four Seasons Hotel in Denver, then book it.",
+    }
+    builder = FunctionBuilder(item)
+    quote = form(
+        "request_hotel_quote", [param("hotel_name", "string", value="Four Seasons Hotel")], ["price"]
+    )
+    builder.add(item["subtasks"][0], {**quote, "description": "Get a price quote for a hotel stay."})
+    assert builder.calls["s1"]["function"] == "request_hotel_quote"
+    seasons = form(
+        "four_seasons_quote", [param("hotel_name", "string", value="Four Seasons Hotel")], ["price"]
+    )
+    with pytest.raises(Dropped, match="function not generic"):  # capitalized: the value's name
+        builder.add(item["subtasks"][1], {**seasons, "description": "Get a quote from the Four Seasons."})
+
+
 def test_function_rules_drop() -> None:
     builder = FunctionBuilder(PTS)
     subtasks = PTS["subtasks"]
@@ -177,7 +197,10 @@ def test_function_rules_drop() -> None:
 
 # A composed step and a step before it, with a careful reader's verdict: does the later step
 # only ask again what the earlier one asks (maybe with more words), instead of doing something
-# new with its result? The first four were composed by the 1.5B model.
+# new with its result? The first four were composed by the 1.5B model, as were the last two of
+# each list. A step that puts another detail in place of one of the earlier step's (apartment B
+# at number 23 for apartment A at number 22) is about another thing; one that only adds details,
+# or leaves some out, asks again.
 REPEATS = [
     (
         "Convert 5,000 US dollars to euros.",
@@ -194,6 +217,14 @@ REPEATS = [
     (
         "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08.",
         "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08 and book it.",
+    ),
+    (  # the same conversion, with details the scenario gives added
+        "Convert $1,200 USD into local currency for the trip.",
+        "Exchange $1,200 USD into local currency for the trip to Denver in December.",
+    ),
+    (  # part of the earlier request
+        "Check the availability of a two-day flight from Chicago to Denver on December 15th and 16th.",
+        "Check the availability of a one-day flight from Chicago to Denver on December 15th.",
     ),
 ]
 DOES_SOMETHING_NEW = [
@@ -212,6 +243,14 @@ DOES_SOMETHING_NEW = [
     (  # a parallel step: the same kind of request about another place
         "Get the monthly rent of the apartment at Calle Mayor 12, Madrid.",
         "Get the monthly rent of the apartment at Calle de Alcala 40, Madrid.",
+    ),
+    (  # the 1.5B model's parallel steps: the same request about another apartment, another supplier
+        "Check the monthly rent and utilities for Apartment A, located at Calle Complutense 22, Madrid, in 2026-04.",
+        "Check the monthly rent and utilities for Apartment B, located at Calle Complutense 23, Madrid, in 2026-04.",
+    ),
+    (
+        "Order 10 kg of flour from supplier A by 2026-04-15.",
+        "Check the delivery dates for 10 kg of flour from supplier B by 2026-04-15.",
     ),
     (
         "Convert 5,000 US dollars to euros.",
