@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")  # "2026-12-7" too, as a model wrote it
 MONTHS = {
     name: number
     for number, names in enumerate(

@@ -23,6 +23,7 @@ STATED = [
     ("14:30", "The slot is 2:30 PM to 3:15 PM."),
     ("14:30", "The slot starts at 14:30."),
     ("00:15", "Departure at 12:15 am."),
+    ("2026-12-7", "Book it for December 7, 2026."),  # a day without its leading zero
     ("2025-10", "Rent for 12 months starting from October 2025."),
     ("2026-03", "The invoices of Mar. 2026, please."),
     ("2026-03", "Sales in March, 2026 by region."),

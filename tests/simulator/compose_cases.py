@@ -110,4 +110,46 @@ CASES = [
         ],
         False,  # which day
     ),
+    # four the 1.5B model composed in one synthesis run, its verifier's reason in the comment
+    ComposeCase(
+        BAKERY,
+        [
+            ("Order 10 kg of flour from supplier A by 2026-04-15.", []),
+            ("Check the delivery dates for 10 kg of flour from supplier B by 2026-04-15.", ["s1"]),
+        ],
+        True,  # "which supplier"
+    ),
+    ComposeCase(
+        HIKING,
+        [
+            ("Get the weather forecast for Algonquin Park on Sunday, June 24.", []),
+            ("Get the weather forecast for Algonquin Park on Monday, June 25.", []),
+            ("Compare the two forecasts to decide which day is better for hiking.", ["s1", "s2"]),
+        ],
+        True,  # "which day is better for hiking"
+    ),
+    ComposeCase(
+        BAKERY,
+        [
+            ("Check which flour suppliers offer delivery on Thursday, May 20th, 2026.", []),
+            ("Check which flour suppliers offer delivery on Friday, May 21st, 2026.", []),
+            ("Order the flour that offers delivery on whichever day is closest to May 20th.", ["s1", "s2"]),
+        ],
+        False,  # how much flour ("which supplier")
+    ),
+    ComposeCase(
+        DESIGNER,
+        [
+            (
+                "Check if there are any upcoming deadlines for the invoice on the 20th of June 2026 in Berlin.",
+                [],
+            ),
+            (
+                "Contact the client in the United States to confirm the deadline for the invoice, and then "
+                "convert the amount from US dollars to euros.",
+                ["s1"],
+            ),
+        ],
+        False,  # which client, which amount ("which supplier")
+    ),
 ]

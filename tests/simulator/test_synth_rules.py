@@ -327,6 +327,7 @@ LITERAL_STATED = [
     # (``harness.score.normalise.dates_agree``)
     ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5.", "December 5"),
     ("string", "2023-06-24", "The forecast for Algonquin Park on Sunday, June 24th.", "June 24th"),
+    ("string", "2026-12-7", "Move the stay to December 7th.", "December 7th"),  # the 1.5B model's date
 ]
 LITERAL_NOT_STATED = [
     ("string", "GBP", "Convert 5,000 US dollars to euros."),
