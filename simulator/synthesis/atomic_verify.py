@@ -1,6 +1,7 @@
 """Stage 3: atomic verification. Rules first (length, words, no tool names, a
 concrete detail, on the scenario's topic, not a near-duplicate), then the model:
-one call, every detail given?"""
+one call, every detail given? The model's count of calls stands only where the
+request's words can join two requests: it splits one request into its steps."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from simulator.synthesis.rows import AtomicTaskRow
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext
 from simulator.synthesis.text_rules import (
     NearDuplicates,
+    can_hold_two_requests,
     content_words,
     has_concrete_detail,
     task_text_problem,
@@ -54,7 +56,7 @@ async def verify_atomic(ctx: SynthContext, key: str, item: AtomicTaskRow) -> Ato
     verdict = await ctx.ask(
         key, "atomic_verify", VERIFY_SCHEMA, check=True, scenario=item["scenario"], task=item["text"]
     )
-    if len(verdict["calls"]) > 1:
+    if len(verdict["calls"]) > 1 and can_hold_two_requests(item["text"]):
         raise Dropped(DropReason.MORE_THAN_ONE_CALL, "; ".join(verdict["calls"]))
     if verdict["ask"]:
         raise Dropped(DropReason.DETAILS_MISSING, " ".join(verdict["ask"]))

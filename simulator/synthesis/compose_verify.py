@@ -16,7 +16,7 @@ from typing import Any
 from button.data_model.json_types import JsonSchema
 from simulator.synthesis.rows import Composition, InstructedComposition, Subtask
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
-from simulator.synthesis.text_rules import NearDuplicates, content_words, tool_name_in
+from simulator.synthesis.text_rules import NearDuplicates, content_words, tokens, tool_name_in
 
 VERIFY_SCHEMA: JsonSchema = {
     "type": "object",
@@ -71,10 +71,30 @@ def instruction_problem(instruction: str, subtasks: list[Subtask]) -> Dropped | 
         if re.search(rf"\b{re.escape(subtask['id'])}\b", instruction):
             return Dropped(DropReason.INSTRUCTION_NAMES_STEP, f"says {subtask['id']!r}")
     words = content_words(instruction)
-    for subtask in subtasks:
-        if not words & content_words(subtask["instruction"]):
+    numbers = _numbers(instruction)
+    for subtask, own in zip(subtasks, _own_words(subtasks), strict=True):
+        if not words & own:
             return Dropped(DropReason.INSTRUCTION_MISSES_SUBTASK, f"says nothing of {subtask['id']}")
+        left_out = sorted(_numbers(subtask["instruction"]) - numbers)
+        if left_out:  # the user simulator could not give it, nor a call take it from the task
+            detail = f"leaves out {', '.join(left_out)} of {subtask['id']}"
+            return Dropped(DropReason.INSTRUCTION_MISSES_SUBTASK, detail)
     return None
+
+
+def _numbers(text: str) -> set[str]:
+    return {token for token in tokens(text) if token.isdigit()}
+
+
+def _own_words(subtasks: list[Subtask]) -> list[set[str]]:
+    """Each step's words that no other step has (all its words when it has none of its own):
+    an instruction speaks of a step when it says one of them."""
+    words = [content_words(subtask["instruction"]) for subtask in subtasks]
+    owns = []
+    for index, mine in enumerate(words):
+        others = set().union(*(theirs for other, theirs in enumerate(words) if other != index))
+        owns.append(mine - others or mine)
+    return owns
 
 
 async def still_unknown(ctx: SynthContext, key: str, item: Composition) -> list[str]:

@@ -169,7 +169,8 @@ class FunctionBuilder:
                 required.append(pname)
             properties[pname] = {"type": kind, "description": param["description"].strip()}
         if not arguments and not subtask["depends_on"]:
-            raise Dropped(DropReason.NO_ARGUMENT, name)
+            empty = ", ".join(p["name"] for p in form["parameters"]) or "no parameter"
+            raise Dropped(DropReason.NO_ARGUMENT, f"{name}: {empty} had no value")
         words = {word for value in arguments.values() if isinstance(value, str) for word in tokens(value)}
         described = form["description"]  # a word it uses in lower case is what the function is about
         generic_clash = [
@@ -187,7 +188,9 @@ class FunctionBuilder:
         }
         missing = [dep for dep in subtask["depends_on"] if dep in self.calls and dep not in fed_by]
         if missing:
-            raise Dropped(DropReason.NO_DATA_FLOW, f"{sid} uses no result of {', '.join(missing)}")
+            offered = ", ".join(f"{dep}.{field}" for dep in missing for field in self.returns[dep])
+            detail = f"{sid} uses no result of {', '.join(missing)} (its sources: {offered})"
+            raise Dropped(DropReason.NO_DATA_FLOW, detail)
         fields = {f["name"]: f for f in form["returns"]}
         parameters = {
             "type": "object",

@@ -33,7 +33,7 @@ ADVICE: dict[DropReason, str] = {
     DropReason.INSTRUCTION_ASKS_FOR_STEPS: (
         "it asked for a plan or a list of steps: ask for the task itself to be done"
     ),
-    DropReason.INSTRUCTION_MISSES_SUBTASK: "it {detail}: ask for what every step does",
+    DropReason.INSTRUCTION_MISSES_SUBTASK: "it {detail}: ask for what every step does, with its details",
     DropReason.OFF_CONVERSATION: "it was not about the conversation: keep to what the user said",
     DropReason.NAME_NOT_IN_CONVERSATION: "it named {detail}, which the conversation does not: keep to its names",
     DropReason.ARGUMENT_NOT_BOOLEAN: "a yes-or-no parameter had the value {detail}: write true or false",
@@ -48,10 +48,11 @@ ADVICE: dict[DropReason, str] = {
     ),
     DropReason.NAMED_AFTER_STEP: "a field was named after a step ({detail}): name each field for what it holds",
     DropReason.NO_ARGUMENT: (
-        "the function {detail} took no parameter: give it parameters for the places, dates, names "
-        "or amounts the task states"
+        "the function took no value ({detail}): give it parameters for the places, dates, names "
+        "or amounts the step states, each with its value, and leave out a parameter the step gives "
+        "no value for"
     ),
-    DropReason.NO_DATA_FLOW: "{detail}: take a parameter's value from that step's result (its source)",
+    DropReason.NO_DATA_FLOW: "{detail}: give a parameter one of those sources in place of a value",
     DropReason.INVALID_SCHEMA: "the function was not valid ({detail})",
     DropReason.FEWER_THAN_TWO_CALLS: (
         "only {detail} needed a tool: every step that looks something up or acts needs its function"

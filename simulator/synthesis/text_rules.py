@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+import snowballstemmer
+
 from simulator.synthesis.stage_context import DropReason
 
 NEAR_DUPLICATE_RATIO = 0.85
@@ -68,8 +70,36 @@ _STOPWORDS = frozenset(
         "some",
         "more",
         "most",
+        # three-letter words that carry no subject
+        "all",
+        "any",
+        "are",
+        "was",
+        "has",
+        "its",
+        "not",
+        "but",
+        "can",
+        "may",
+        "you",
+        "our",
+        "his",
+        "her",
+        "who",
+        "how",
+        "why",
+        "per",
+        "via",
+        "one",
+        "two",
+        "out",
+        "off",
+        "own",
+        "let",
     ]
 )
+_STEMMER = snowballstemmer.stemmer("english")
+_JOINS_TWO = re.compile(r";|\b(?:and|then|also|plus|compare|compares|comparing|versus|vs)\b", re.IGNORECASE)
 
 
 def tokens(text: str) -> list[str]:
@@ -77,8 +107,19 @@ def tokens(text: str) -> list[str]:
 
 
 def content_words(text: str) -> set[str]:
-    """Words of four or more letters that carry meaning (no stopwords)."""
-    return {word for word in tokens(text) if len(word) >= 4 and word not in _STOPWORDS}
+    """The stems of the numbers and of the words of three or more letters that carry meaning
+    (no stopwords): "shipping" and "ship", "bugs" and "bug" are one word."""
+    return set(
+        _STEMMER.stemWords(
+            [word for word in tokens(text) if (word.isdigit() or len(word) >= 3) and word not in _STOPWORDS]
+        )
+    )
+
+
+def can_hold_two_requests(text: str) -> bool:
+    """Whether ``text``'s words can join two requests: "and", "then", "also", "plus", a
+    semicolon, or a comparison (of two things looked up). Cases: ``tests/simulator/test_synth_rules.py``."""
+    return bool(_JOINS_TWO.search(text))
 
 
 def similarity(a: str, b: str) -> float:
@@ -94,8 +135,8 @@ def repeats_earlier(earlier: str, later: str) -> bool:
         return False
     if similarity(earlier, later) >= NEAR_DUPLICATE_RATIO:
         return True
-    words = _request_words(earlier)
-    return bool(words) and len(words & _request_words(later)) >= REPEAT_SHARE * len(words)
+    words = content_words(earlier)
+    return bool(words) and len(words & content_words(later)) >= REPEAT_SHARE * len(words)
 
 
 def _replaces_a_detail(earlier: str, later: str) -> bool:
@@ -109,15 +150,6 @@ def _details(text: str) -> set[str]:
     """The numbers and capitalized words of ``text`` after its first word, case-folded."""
     words = re.findall(r"[\w$£€]+", text)[1:]
     return {word.casefold() for word in words if word[0].isupper() or any(c.isdigit() for c in word)}
-
-
-def _request_words(text: str) -> set[str]:
-    """Numbers and words of three or more letters, no stopwords, a plural's ``s`` cut."""
-    return {
-        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-        for word in tokens(text)
-        if (word.isdigit() or len(word) >= 3) and word not in _STOPWORDS
-    }
 
 
 def tool_name_in(text: str) -> str | None:

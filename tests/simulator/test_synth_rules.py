@@ -20,6 +20,7 @@ from simulator.synthesis.stage_store import Record, StageLog
 from simulator.synthesis.text_rules import (
     NearDuplicates,
     TextProblem,
+    can_hold_two_requests,
     has_concrete_detail,
     repeats_earlier,
     task_text_problem,
@@ -60,6 +61,45 @@ def test_atomic_rules_in_order() -> None:
     assert (check("a2", copied) or Dropped(DropReason.TASK_RULE)).reason is DropReason.OFF_SCENARIO
     short = check("a3", {**scenario, "text": "Rent in Madrid?"})
     assert short is not None and (short.reason, short.detail) == (DropReason.TOO_SHORT, "15 chars, need 20")
+
+
+@pytest.mark.parametrize(
+    ("scenario", "text", "on_scenario"),
+    [
+        # another form of a scenario's word is the same word (drops of a synthesis run, 2026-12)
+        (
+            "A retired teacher in Lyon wants to ship three parcels of books to his grandchildren in Montreal.",
+            "Check if there are any express shipping options available in Paris by 2026-10-10.",
+            True,
+        ),
+        (
+            "A software team lead in Bangalore is triaging open bugs before a release on Friday.",
+            "Convert the bug tracking system's date format to year-month-day (2026-07-31).",
+            True,
+        ),
+        (
+            "A runner in Boston is preparing for the city marathon and planning meals around her training.",
+            "Convert $87.95 worth of meal prep into grams of protein and carbohydrates.",
+            True,
+        ),
+        # nothing of the scenario in it
+        (
+            "A runner in Boston is preparing for the city marathon and planning meals around her training.",
+            "Order 10 boxes of chocolate chips at the local grocery store on 2026-04-30.",
+            False,
+        ),
+        (
+            "A retired teacher in Lyon wants to ship three parcels of books to his grandchildren in Montreal.",
+            "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-31.",
+            False,
+        ),
+    ],
+)
+def test_a_task_is_on_its_scenario_when_they_share_a_word_in_any_form(
+    scenario: str, text: str, on_scenario: bool
+) -> None:
+    dropped = atomic_rules()("a0", {"scenario": scenario, "text": text})
+    assert (dropped is None or dropped.reason is not DropReason.OFF_SCENARIO) is on_scenario, dropped
 
 
 async def test_drop_reasons_are_kept_as_codes_and_an_unknown_one_is_done_again(tmp_path: Path) -> None:
@@ -191,8 +231,9 @@ def test_function_rules_drop() -> None:
         subtasks[1], form("get_rent", [param("address", "string", value="Calle de Alcala 40")], ["rent"])
     )
     # s3 depends on s1 and s2 but only reads s1's result
-    with pytest.raises(Dropped, match="no data flow"):
+    with pytest.raises(Dropped, match="no data flow") as refused:
         builder.add(subtasks[2], form("pick", [param("a", "number", "s1.rent")], ["x"], needs_tool=True))
+    assert refused.value.detail == "s3 uses no result of s2 (its sources: s2.rent)"
 
 
 # A composed step and a step before it, with a careful reader's verdict: does the later step
@@ -259,6 +300,34 @@ DOES_SOMETHING_NEW = [
 ]
 
 
+# Whether a request's words can hold a second request, with a careful reader's verdict. The
+# 1.5B verifier split single requests into their steps ("calculate the shipping cost; get the
+# shipping rates"): its count of calls stands only where the words join two requests.
+CAN_HOLD_TWO = [
+    "Get the number of bedrooms and bathrooms in Apartment B, and calculate the total monthly rent.",
+    "Compare the cost of a parking space in Apartment B to one outside the building.",
+    "Book the Hotel Teatro in Denver for 2026-12-08 and then email the confirmation to my assistant.",
+    "Look up the forecast for Oslo on 2026-12-08; book a ski lesson if it is sunny.",
+    "Convert 4,200 US dollars to euros, then send the invoice to billing@acme.com.",
+]
+ONE_REQUEST = [  # drops of a synthesis run, 2026-12
+    "Calculate the shipping cost for 3 parcels of books from Rue des Feuilles 7, Lyon to Boulevard de "
+    "la Gaule 159, Montreal on 2026-10-10.",
+    "Convert the total amount from USD to EUR, rounding to two decimal places.",
+    "Order a quote for an invoice in USD to the client, including a 10% discount for international customers.",
+]
+
+
+@pytest.mark.parametrize("text", CAN_HOLD_TWO)
+def test_words_that_join_two_requests(text: str) -> None:
+    assert can_hold_two_requests(text)
+
+
+@pytest.mark.parametrize("text", ONE_REQUEST)
+def test_words_of_one_request(text: str) -> None:
+    assert not can_hold_two_requests(text)
+
+
 @pytest.mark.parametrize(("earlier", "later"), REPEATS)
 def test_a_step_that_asks_the_earlier_one_again_repeats_it(earlier: str, later: str) -> None:
     assert repeats_earlier(earlier, later)
@@ -296,6 +365,58 @@ INSTRUCTION_FINE = [
     "Look at our 20 newest open bugs in acme/app (the S1 release ones too) and assign the 10 most severe.",
     "Review the 20 most recent open bugs of acme/app and take the next steps: assign the 10 most severe.",
 ]
+
+APARTMENTS: list[Subtask] = [
+    {"id": "s1", "instruction": "Get the monthly rent of the apartment at Calle Mayor 12, Madrid.", "depends_on": []},
+    {"id": "s2", "instruction": "Get the monthly rent of the apartment at Calle de Alcala 40, Madrid.", "depends_on": []},
+    {"id": "s3", "instruction": "Book a viewing of the cheaper of the two apartments on 2026-12-01.",
+     "depends_on": ["s1", "s2"]},
+]  # fmt: skip
+# An instruction leaves a step out when it says nothing that is that step's own: a word the
+# steps share ("apartment") does not speak of the viewing.
+MISSES_A_STEP = [
+    (BUGS, "Review the 20 most recent open bugs of repository acme/app."),
+    (
+        APARTMENTS,
+        "Get the monthly rent of the apartments at Calle Mayor 12 and Calle de Alcala 40 in Madrid.",
+    ),
+    (
+        APARTMENTS,
+        "Book a viewing of the cheaper of the apartments at Calle Mayor 12 and Calle Mayor 14 on 2026-12-01.",
+    ),
+    # a number a step states, left out: the user never gives it (the 1.5B model's, 2026-12)
+    (
+        [
+            {"id": "s1", "instruction": "Search for 5 open bugs from the product backlog.", "depends_on": []},
+            {
+                "id": "s2",
+                "instruction": "Search for 10 open bugs from the project backlog.",
+                "depends_on": [],
+            },
+        ],
+        "I'm searching for open bugs in the product backlog and project backlog, the top 5 of each.",
+    ),
+    (
+        APARTMENTS,
+        "Compare the rents at Calle Mayor 12 and Calle de Alcala 40, and book a viewing of the cheaper one.",
+    ),
+]
+HOLDS_EVERY_STEP = [
+    (APARTMENTS, "Compare the rents of the flats at Calle Mayor 12 and Calle de Alcala 40 in Madrid, then "
+     "book a viewing of the cheaper one on 2026-12-01."),
+    (BUGS, "Review our 20 latest open bugs in acme/app and give the 10 worst to developers."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("subtasks", "instruction"), MISSES_A_STEP)
+def test_an_instruction_that_leaves_a_step_out_is_dropped(subtasks: list[Subtask], instruction: str) -> None:
+    problem = instruction_problem(instruction, subtasks)
+    assert problem is not None and problem.reason is DropReason.INSTRUCTION_MISSES_SUBTASK
+
+
+@pytest.mark.parametrize(("subtasks", "instruction"), HOLDS_EVERY_STEP)
+def test_an_instruction_that_holds_every_step_is_kept(subtasks: list[Subtask], instruction: str) -> None:
+    assert instruction_problem(instruction, subtasks) is None
 
 
 @pytest.mark.parametrize("instruction", INSTRUCTION_NAMES_STEPS)
@@ -394,8 +515,10 @@ def test_a_first_step_called_with_no_argument_is_dropped() -> None:
     """The 1.5B model left every value of ``search_hotels`` empty: the call would lose the
     details its step states."""
     empty = form("search_hotels", [param("city", "string"), param("check_in", "string")], ["hotel_id"])
-    with pytest.raises(Dropped, match="no argument"):
+    with pytest.raises(Dropped, match="no argument") as refused:
         FunctionBuilder(PTS).add(PTS["subtasks"][0], empty)
+    # the next try is told which parameters were left empty (retry_advice.py)
+    assert refused.value.detail == "search_hotels: city, check_in had no value"
 
 
 def test_a_field_named_for_what_it_holds_is_kept() -> None:

@@ -39,7 +39,7 @@ ATOMIC = {
     "Madrid": [
         "Get the monthly rent of the apartment at Calle Mayor 12, Madrid.",
         "Call the getRent service for Calle Mayor 12.",  # names an identifier
-        "Get the distance from Calle Mayor 12 to the Complutense University.",  # model: not one call
+        "Get the distance from Calle Mayor 12 to the Complutense University and plan the route.",  # two calls
     ],
     "Leeds": [
         "Get the price of 25 kg of flour from Millers Ltd in Leeds.",
