@@ -47,7 +47,7 @@ INSTRUCTION_SCHEMA: JsonSchema = {
 # "follow these steps", "list all the steps", "provide the detailed steps": the 1.5B model wrote a
 # heading for a list, or asked for a plan, instead of asking for the task to be done
 ASKS_FOR_STEPS = re.compile(
-    r"\b(?:follow|list|provide|give|describe|outline|explain)(?:\s+\w+){0,3}\s+steps\b", re.I
+    r"\b(?:follow|list|provide|give|describe|outline|explain)(?:\s+\w+){0,4}\s+steps?\b", re.I
 )
 
 

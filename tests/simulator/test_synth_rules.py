@@ -359,6 +359,8 @@ INSTRUCTION_ASKS_FOR_STEPS = [  # written by the 1.5B model: a list's heading, o
     "the 10 most severe to developers.",
     "Please provide the detailed steps to review the 20 most recent open bugs of acme/app and assign the "
     "10 most severe of them.",
+    "Review the 20 most recent open bugs of acme/app. Please provide the details for each step: reviewing "
+    "them and assigning the 10 most severe.",
 ]
 INSTRUCTION_FINE = [
     "Review the 20 most recent open bugs of acme/app, then assign the 10 most severe to developers.",
