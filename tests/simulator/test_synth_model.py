@@ -1,6 +1,6 @@
 """``button synth`` with the real embedded model.
 
-The tiny model yields no finished task (nor does the default one, see the
+The tiny model yields no finished task (the default one a few, see the
 README), so what is checked is what a real model's answers go through: every
 row accounted for from stage to stage, drops named by their codes, the model's
 atomic tasks reaching verification, and a rerun that resumes every row from
