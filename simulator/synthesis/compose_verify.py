@@ -1,7 +1,7 @@
 """Stage 5: compositional verification, then the user's instruction.
 
-The model judges whether the subtasks together complete the composed task;
-then it writes the instruction a user would say. Rules check the instruction:
+The model judges whether the subtasks together complete the composed task
+(what it calls unknown stands unless the steps name it); then it writes the instruction a user would say. Rules check the instruction:
 length, no tool names, a request for the task (not for its steps), none of the
 step list's ids or notes, it touches every
 subtask (shares a content word with each), and it is not a near-duplicate of
@@ -107,11 +107,38 @@ async def still_unknown(ctx: SynthContext, key: str, item: Composition) -> list[
         scenario=item["scenario"],
         subtasks=numbered(item["subtasks"]),
     )
+    by_id = {subtask["id"]: subtask for subtask in item["subtasks"]}
     return [
         f"{step['id']}: {step['still_unknown']}"
         for step in verdict["steps"]
         if _says_something(step["still_unknown"])
+        and not named_by_steps(step["still_unknown"], _step_and_sources(by_id, step["id"]))
     ]
+
+
+def _step_and_sources(by_id: dict[str, Subtask], step_id: str) -> list[str]:
+    """The texts of a step and of the steps whose results it uses (none for an id not in the task)."""
+    step = by_id.get(step_id)
+    if step is None:
+        return []
+    return [
+        step["instruction"],
+        *(by_id[source]["instruction"] for source in step["depends_on"] if source in by_id),
+    ]
+
+
+# "a developer", "another apartment", "the other supplier": a thing named, but not a particular one
+_NOT_A_PARTICULAR = re.compile(r"\b(?:a|an|another|any|some|other)\s+(?:[\w-]+\s+)?[\w-]+")
+
+
+def named_by_steps(unknown: str, texts: list[str]) -> bool:
+    """Whether ``texts`` (a step and its sources) name what the verifier calls unknown: every
+    word of it, not only after "a", "any" or "other". The 1.5B verifier calls unknown what the
+    step names ("which supplier" for "... from supplier B") or decides ("which day is better").
+    Cases: ``tests/simulator/test_still_unknown_rule.py``."""
+    words = content_words(unknown)
+    named = set().union(*(content_words(_NOT_A_PARTICULAR.sub(" ", text)) for text in texts))
+    return bool(words) and words <= named
 
 
 async def verify_and_instruct(ctx: SynthContext, key: str, item: Composition) -> InstructedComposition:

@@ -125,7 +125,7 @@ def answer(title: str, user: str, schema: dict[str, Any], seed: int | None) -> d
         return REPEATED if seed == FIRST_TRY else dict(_pick(COMPOSE, user.split("First request: ")[-1]))
     steps = re.findall(r"^s\d: (.*?)(?: \(uses the result of .*\))?$", user, re.MULTILINE)
     if title == "synth_compose_verify":
-        unknown = "who delivers" if "delivers first" in user else "nothing"
+        unknown = "the address to deliver to" if "delivers first" in user else "nothing"
         return {"steps": [{"id": "s1", "gets_from_earlier": "", "still_unknown": "nothing"},
                           {"id": "s2", "gets_from_earlier": "the result", "still_unknown": unknown}]}  # fmt: skip
     if title == "synth_instruction":
