@@ -31,24 +31,9 @@ from typing import Any
 from button.data_model.json_types import ChatMessage, ToolCall
 from button.embedded.chat_template import content_text
 from button.validation.placeholders import placeholder_in
+from button.validation.written_values import numbers_written
 
 _CODE = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{3,}")  # one word with letters and digits: an id
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-]
 
 
 def calls_to_make(calls: list[ToolCall], messages: list[ChatMessage]) -> list[ToolCall]:
@@ -57,7 +42,7 @@ def calls_to_make(calls: list[ToolCall], messages: list[ChatMessage]) -> list[To
     seen = "\n".join(content_text(m.get("content")) for m in messages if m.get("role") != "assistant")
     answered = answered_calls(messages)
     new = [call for call in calls if call_key(call) not in answered]
-    numbers = _numbers_in(seen)
+    numbers = numbers_written(seen)
     ready = [call for call in new if not _waits_for_a_value(call, seen.casefold(), numbers)]
     return ready or new
 
@@ -101,13 +86,6 @@ def _waits_for_a_value(call: ToolCall, seen: str, numbers: set[float]) -> bool:
         if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) not in numbers:
             return True
     return False
-
-
-def _numbers_in(text: str) -> set[float]:
-    """Every number ``text`` writes (``10,000`` is 10000; ``two`` is 2)."""
-    numbers = {float(found) for found in _NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", text))}
-    words = set(re.findall(r"[a-z]+", text.lower()))
-    return numbers | {float(value) for value, word in enumerate(_NUMBER_WORDS) if word in words}
 
 
 def _leaves(value: Any) -> list[Any]:

@@ -2,7 +2,7 @@
 English name or symbol (``USD``: "US dollars", "$"), an ISO date or month as people write
 them (``button.validation.written_dates``; ``2025-10``: "October 2025", with its year), a
 24-hour time in 12-hour form (``14:30``: "2:30 PM", ``09:00``: "9am"; an hour alone counts
-only with its am or pm).
+only with its am or pm); and the numbers a text writes, in digits or as a word ("two").
 
 Synthesis asks whether a task states an argument's value (a function takes ``USD`` where
 the user said "US dollars"); scoring asks whether an answer states a result's value. Both
@@ -20,6 +20,22 @@ from babel.numbers import get_currency_name, get_currency_symbol, list_currencie
 from button.validation.written_dates import date_is_written, iso_date, iso_month, month_is_written
 
 _CODE = re.compile(r"[A-Z]{3}")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _TWELVE_HOUR = re.compile(r"(?<![\d:])(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\b\.?", re.IGNORECASE)
 _TWENTY_FOUR_HOUR = re.compile(r"(?<![\d:])(\d{1,2}):([0-5]\d)(?![\d:])(?!\s*[ap]\.?\s*m\b)", re.IGNORECASE)
@@ -63,3 +79,11 @@ def _currency_forms(code: str) -> tuple[re.Pattern[str], ...]:
     if symbol != code:  # "CHF" is its own symbol: the code, not another form
         forms.append(re.compile(rf"(?<![\w$]){re.escape(symbol)}"))
     return tuple(forms)
+
+
+def numbers_written(text: str) -> set[float]:
+    """Every number ``text`` writes, as a whole (``10,000`` is 10000; ``two`` is 2; ``2026-12-05``
+    holds 2026, 12 and 5, not 2)."""
+    numbers = {float(found) for found in _NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", text))}
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return numbers | {float(value) for value, word in enumerate(_NUMBER_WORDS) if word in words}

@@ -19,7 +19,7 @@ from typing import Any
 from button.data_model.json_types import JsonSchema, ToolArguments
 from button.validation.schemas import schema_problem
 from button.validation.written_dates import iso_date, yearless_form
-from button.validation.written_values import written_in_other_form
+from button.validation.written_values import numbers_written, written_in_other_form
 from simulator.synthesis.rows import (
     InstructedComposition,
     Subtask,
@@ -69,7 +69,8 @@ def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
 def literal(kind: str, value: str, text: str) -> Any:
     """The typed value of a literal argument; ``Dropped`` unless ``text`` (the instruction and
     the scenario: what the user knows) states it, as written or in another form a function
-    takes (``USD`` for "US dollars", an ISO date). A date the task writes with no year is kept
+    takes (``USD`` for "US dollars", an ISO date, 2 for "two"), or, for a list ("Paris, New
+    York"), each of its items. A date the task writes with no year is kept
     as the task writes it ("June 24th" for ``2026-06-24``): the user never gives the year."""
     said = value.strip()
     if kind == "boolean":
@@ -80,7 +81,7 @@ def literal(kind: str, value: str, text: str) -> Any:
         raise Dropped(DropReason.ARGUMENT_NOT_BOOLEAN, said)
     if kind in {"integer", "number"}:
         match = re.search(r"-?\d+(?:\.\d+)?", said.replace(",", ""))
-        if match is None or match.group(0) not in text.replace(",", ""):
+        if match is None or abs(float(match.group(0))) not in numbers_written(text):
             raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
         number = float(match.group(0))
         if kind == "integer":
@@ -88,13 +89,21 @@ def literal(kind: str, value: str, text: str) -> Any:
                 raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
             return int(number)
         return number
-    if said.casefold() in text.casefold() or written_in_other_form(said, text, year_needed=True):
+    if _stated(said, text) or all(_stated(item, text) for item in _LIST_ITEMS.split(said) if item.strip()):
         return said
     day = iso_date(said)
     as_said = yearless_form(day, text) if day is not None else None
     if as_said is None:
         raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
     return as_said
+
+
+_LIST_ITEMS = re.compile(r",|;|\band\b")  # "Paris, New York": things the task names one by one
+
+
+def _stated(value: str, text: str) -> bool:
+    value = value.strip()
+    return value.casefold() in text.casefold() or written_in_other_form(value, text, year_needed=True)
 
 
 class FunctionBuilder:

@@ -12,7 +12,7 @@ from button.data_model.task import Task
 from button.validation.task_rules import check_task
 from simulator.synthesis.atomic_verify import atomic_rules
 from simulator.synthesis.compose_verify import instruction_problem
-from simulator.synthesis.functions import FunctionBuilder, literal
+from simulator.synthesis.functions import FunctionBuilder
 from simulator.synthesis.plan import build_task, derive_plan
 from simulator.synthesis.rows import InstructedComposition, Subtask, SubtaskCall, WithFunctions
 from simulator.synthesis.stage_context import Dropped, DropReason, prompt_messages
@@ -436,42 +436,6 @@ def test_an_instruction_that_asks_for_steps_instead_of_the_task_is_dropped(instr
 @pytest.mark.parametrize("instruction", INSTRUCTION_FINE)
 def test_an_instruction_in_a_users_words_is_kept(instruction: str) -> None:
     assert instruction_problem(instruction, BUGS) is None
-
-
-# A literal argument and the task text, with a careful reader's verdict on whether the task
-# states it: a function may take a currency's code or an ISO date where the user wrote words.
-LITERAL_STATED = [
-    ("string", "USD", "Convert 5,000 US dollars to euros.", "USD"),
-    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5, 2026.", "2026-12-05"),
-    ("string", "denver", "Check flights from Chicago to Denver on December 5.", "denver"),
-    ("number", "5000", "Convert 5,000 US dollars to euros.", 5000.0),
-    ("integer", "2", "A hotel for 2 nights.", 2),
-    # no year: the plan keeps the date as the user says it, which any year agrees with
-    # (``harness.score.normalise.dates_agree``)
-    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5.", "December 5"),
-    ("string", "2023-06-24", "The forecast for Algonquin Park on Sunday, June 24th.", "June 24th"),
-    ("string", "2026-12-7", "Move the stay to December 7th.", "December 7th"),  # the 1.5B model's date
-]
-LITERAL_NOT_STATED = [
-    ("string", "GBP", "Convert 5,000 US dollars to euros."),
-    ("string", "2023-10-01", "Find a hotel in Denver for the two days of the workshop in December."),
-    ("string", "2026-12-05", "Check flights from Chicago to Denver on December 5, 2025."),  # another year
-    ("string", "2026-12-05", "Flights on December 5, 2025, back on December 5."),  # the year is 2025
-    ("number", "4200", "Convert 5,000 US dollars to euros."),
-]
-
-
-@pytest.mark.parametrize(("kind", "value", "text", "typed"), LITERAL_STATED)
-def test_a_literal_the_task_states_in_any_written_form_is_kept(
-    kind: str, value: str, text: str, typed: Any
-) -> None:
-    assert literal(kind, value, text) == typed
-
-
-@pytest.mark.parametrize(("kind", "value", "text"), LITERAL_NOT_STATED)
-def test_a_literal_the_task_does_not_state_is_dropped(kind: str, value: str, text: str) -> None:
-    with pytest.raises(Dropped, match="argument not in task"):
-        literal(kind, value, text)
 
 
 # Forms the 1.5B model wrote, with a careful reader's verdict: a parameter or result field named
