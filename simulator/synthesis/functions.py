@@ -89,8 +89,11 @@ def literal(kind: str, value: str, text: str) -> Any:
                 raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
             return int(number)
         return number
-    if _stated(said, text) or all(_stated(item, text) for item in _LIST_ITEMS.split(said) if item.strip()):
+    if _stated(said, text):
         return said
+    items = [item.strip().strip("'\"") for item in _LIST_ITEMS.split(said) if item.strip()]
+    if len(items) > 1 and all(_stated(item, text) for item in items):
+        return ", ".join(items)  # as the user would say them, without the model's quotes
     day = iso_date(said)
     as_said = yearless_form(day, text) if day is not None else None
     if as_said is None:
@@ -102,7 +105,6 @@ _LIST_ITEMS = re.compile(r",|;|\band\b")  # "Paris, New York": things the task n
 
 
 def _stated(value: str, text: str) -> bool:
-    value = value.strip()
     return value.casefold() in text.casefold() or written_in_other_form(value, text, year_needed=True)
 
 

@@ -35,6 +35,12 @@ LITERAL_STATED = [
         "Paris, New York",
     ),
     ("integer", "3", "He wants to ship three parcels of books.", 3),
+    (
+        "string",
+        "'Thursday', 'Friday'",
+        "Delivery on Thursday, May 20th, and Friday, May 21st.",
+        "Thursday, Friday",  # without the quotes the model put in
+    ),
     ("number", "1200", "Convert $1,200 USD into euros.", 1200.0),
     ("number", "87.95", "Meal prep worth $87.95.", 87.95),
 ]
