@@ -104,6 +104,27 @@ def literal(kind: str, value: str, text: str) -> Any:
 _LIST_ITEMS = re.compile(r",|;|\band\b")  # "Paris, New York": things the task names one by one
 
 
+# "the two apartments", "those three": a word after them points at things, it is no value
+_POINTING = re.compile(r"\b(?:the|those|these)\s+[a-z]+\b", re.IGNORECASE)
+
+
+def _numbers_stated(step: str) -> set[float]:
+    """The numbers a step's call should carry: 0 and 1 aside ("one night", "the one that": a
+    call takes them as its default), and a number word after "the" ("the two apartments")."""
+    return numbers_written(_POINTING.sub(" ", step)) - {0.0, 1.0}
+
+
+def _numbers_given(arguments: ToolArguments) -> set[float]:
+    """The numbers a call's literal arguments hold: a number, or one a text writes ("June 24")."""
+    given: set[float] = set()
+    for value in arguments.values():
+        if isinstance(value, str):
+            given |= numbers_written(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            given.add(abs(float(value)))
+    return given
+
+
 def _stated(value: str, text: str) -> bool:
     return value.casefold() in text.casefold() or written_in_other_form(value, text, year_needed=True)
 
@@ -202,6 +223,10 @@ class FunctionBuilder:
             offered = ", ".join(f"{dep}.{field}" for dep in missing for field in self.returns[dep])
             detail = f"{sid} uses no result of {', '.join(missing)} (its sources: {offered})"
             raise Dropped(DropReason.NO_DATA_FLOW, detail)
+        left_out = _numbers_stated(subtask["instruction"]) - _numbers_given(arguments)
+        if left_out:  # the plan would expect a call that loses what the user said
+            numbers = ", ".join(format(number, "f").rstrip("0").rstrip(".") for number in sorted(left_out))
+            raise Dropped(DropReason.NUMBER_LEFT_OUT, f"{name} is not given {numbers}, which {sid} states")
         fields = {f["name"]: f for f in form["returns"]}
         parameters = {
             "type": "object",

@@ -53,6 +53,7 @@ ADVICE: dict[DropReason, str] = {
         "no value for"
     ),
     DropReason.NO_DATA_FLOW: "{detail}: give a parameter one of those sources in place of a value",
+    DropReason.NUMBER_LEFT_OUT: "{detail}: give the function a parameter with that number as its value",
     DropReason.INVALID_SCHEMA: "the function was not valid ({detail})",
     DropReason.FEWER_THAN_TWO_CALLS: (
         "only {detail} needed a tool: every step that looks something up or acts needs its function"

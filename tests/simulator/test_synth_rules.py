@@ -200,9 +200,14 @@ def test_toolless_final_step_gives_one_parallel_group() -> None:
 def test_a_name_word_the_description_uses_as_a_common_noun_is_generic() -> None:
     """``request_hotel_quote`` for "Four Seasons Hotel": the 1.5B model's function, dropped as named
     after its value. A careful reader sees a function for any hotel: its description says so."""
+    quote_step = "Get a quote for one night at the Four Seasons Hotel in Denver."
     item: InstructedComposition = {
         **PTS,
-        "instruction": "Get a quote for one night at the Four Seasons Hotel in Denver, then book it.",
+        "instruction": f"{quote_step} Then book it.",
+        "subtasks": [
+            {"id": "s1", "instruction": quote_step, "depends_on": []},
+            {"id": "s2", "instruction": "Book that stay.", "depends_on": ["s1"]},
+        ],
     }
     builder = FunctionBuilder(item)
     quote = form(
