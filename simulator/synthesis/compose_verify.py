@@ -1,11 +1,11 @@
 """Stage 5: compositional verification, then the user's instruction.
 
 The model judges whether the subtasks together complete the composed task
-(what it calls unknown stands unless the steps name it); then it writes the instruction a user would say. Rules check the instruction:
-length, no tool names, a request for the task (not for its steps), none of the
-step list's ids or notes, it touches every
-subtask (shares a content word with each), and it is not a near-duplicate of
-another task's instruction.
+(what it calls unknown stands unless the steps name it); then it writes the
+instruction a user would say. Rules check the instruction: length, no tool
+names, a request for the task (not for its steps), none of the step list's ids
+or notes, every step spoken of by its own words and numbers, and not a
+near-duplicate of another task's instruction.
 """
 
 from __future__ import annotations
