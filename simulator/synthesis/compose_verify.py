@@ -128,6 +128,7 @@ def _step_and_sources(by_id: dict[str, Subtask], step_id: str) -> list[str]:
 
 
 # "a developer", "another apartment", "the other supplier": a thing named, but not a particular one
+# (lower case only: the "A" of "supplier A" is a name)
 _NOT_A_PARTICULAR = re.compile(r"\b(?:a|an|another|any|some|other)\s+(?:[\w-]+\s+)?[\w-]+")
 
 
