@@ -4,7 +4,8 @@ and returns, where an earlier function's result feeds a later one's parameters.
 The model fills a small form per subtask (name, description, parameters,
 return fields); we build the JSON Schemas from it. A parameter's ``source`` is
 an enum: ``task`` (its value is stated in the task) or a return field of a
-subtask this one depends on, so data flow is data, not prose; or ``all.FIELD``
+subtask this one depends on (of the kind of value the parameter's name says,
+``simulator.synthesis.value_kinds``), so data flow is data, not prose; or ``all.FIELD``
 when two or more of those subtasks return FIELD (of one type): the parameter is
 then an array of every such value, ``{"from_all": [...]}`` in the plan (the
 total of three prices). A subtask with no dependents may say it needs no tool
@@ -29,6 +30,7 @@ from simulator.synthesis.rows import (
 )
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
 from simulator.synthesis.text_rules import tokens
+from simulator.synthesis.value_kinds import of_another_kind
 
 TYPES = ["string", "number", "integer", "boolean"]
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,40}$"}
@@ -70,7 +72,7 @@ def literal(kind: str, value: str, text: str) -> Any:
     """The typed value of a literal argument; ``Dropped`` unless ``text`` (the instruction and
     the scenario: what the user knows) states it, as written or in another form a function
     takes (``USD`` for "US dollars", an ISO date, 2 for "two"), or, for a list ("Paris, New
-    York"), each of its items. A date the task writes with no year is kept
+    York", "2026-05-20 2026-05-21"), each of its items. A date the task writes with no year is kept
     as the task writes it ("June 24th" for ``2026-06-24``): the user never gives the year."""
     said = value.strip()
     if kind == "boolean":
@@ -89,19 +91,27 @@ def literal(kind: str, value: str, text: str) -> Any:
                 raise Dropped(DropReason.ARGUMENT_NOT_INTEGER, said)
             return int(number)
         return number
-    if _stated(said, text):
-        return said
+    as_said = _as_said(said, text)
+    if as_said is not None:
+        return as_said
     items = [item.strip().strip("'\"") for item in _LIST_ITEMS.split(said) if item.strip()]
-    if len(items) > 1 and all(_stated(item, text) for item in items):
-        return ", ".join(items)  # as the user would say them, without the model's quotes
-    day = iso_date(said)
-    as_said = yearless_form(day, text) if day is not None else None
-    if as_said is None:
+    if all(iso_date(token) for token in said.split()):
+        items = said.split()  # "2026-05-20 2026-05-21": days the model wrote one after another
+    forms = [form for form in (_as_said(item, text) for item in items) if form is not None]
+    if len(items) < 2 or len(forms) < len(items):
         raise Dropped(DropReason.ARGUMENT_NOT_IN_TASK, said)
-    return as_said
+    return ", ".join(forms)  # as the user would say them, without the model's quotes
 
 
 _LIST_ITEMS = re.compile(r",|;|\band\b")  # "Paris, New York": things the task names one by one
+
+
+def _as_said(value: str, text: str) -> str | None:
+    """``value`` when ``text`` states it; a date with no year in the text as the text writes it."""
+    if _stated(value, text):
+        return value
+    day = iso_date(value)
+    return yearless_form(day, text) if day is not None else None
 
 
 # "the two apartments", "those three": a word after them points at things, it is no value
@@ -182,6 +192,8 @@ class FunctionBuilder:
                 if param["value"].strip():
                     arguments[pname] = literal(kind, param["value"], text)
                     required.append(pname)
+            elif of_another_kind(pname, source.split(".", 1)[1]):
+                raise Dropped(DropReason.FED_ANOTHER_KIND, f"{name}: {pname!r} is fed {source}")
             elif source.startswith("all."):
                 field_name = source.removeprefix("all.")
                 deps = self.shared_fields(subtask)[field_name]

@@ -53,6 +53,10 @@ ADVICE: dict[DropReason, str] = {
         "no value for"
     ),
     DropReason.NO_DATA_FLOW: "{detail}: give a parameter one of those sources in place of a value",
+    DropReason.FED_ANOTHER_KIND: (
+        "{detail}, which holds another kind of value: feed it a result that holds what its name "
+        "says, or give it the value the task states"
+    ),
     DropReason.NUMBER_LEFT_OUT: "{detail}: give the function a parameter with that number as its value",
     DropReason.INVALID_SCHEMA: "the function was not valid ({detail})",
     DropReason.FEWER_THAN_TWO_CALLS: (

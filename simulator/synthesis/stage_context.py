@@ -56,6 +56,7 @@ class DropReason(enum.StrEnum):
     NAMED_AFTER_STEP = "rule: field named after a step"
     NO_ARGUMENT = "rule: a first step's call with no argument"
     NO_DATA_FLOW = "rule: no data flow"
+    FED_ANOTHER_KIND = "rule: fed a result of another kind"
     NUMBER_LEFT_OUT = "rule: a number the step states is left out"
     INVALID_SCHEMA = "rule: invalid schema"
     FEWER_THAN_TWO_CALLS = "rule: fewer than two calls"

@@ -43,6 +43,15 @@ LITERAL_STATED = [
     ),
     ("number", "1200", "Convert $1,200 USD into euros.", 1200.0),
     ("number", "87.95", "Meal prep worth $87.95.", 87.95),
+    # dates the model writes as one value, one after another
+    (
+        "string",
+        "2026-05-20 2026-05-21",
+        "Delivery on Thursday, May 20th, and Friday, May 21st.",
+        "May 20th, May 21st",  # no year: each as the user says it
+    ),
+    ("string", "2026-05-20 2026-05-21", "Delivery on 2026-05-20 or 2026-05-21.", "2026-05-20, 2026-05-21"),
+    ("string", "2026-05-20, 2026-05-21", "Delivery on May 20th and May 21st.", "May 20th, May 21st"),
 ]
 LITERAL_NOT_STATED = [
     ("string", "GBP", "Convert 5,000 US dollars to euros."),
@@ -54,6 +63,9 @@ LITERAL_NOT_STATED = [
     ("integer", "20", "Order 200 glass jars."),
     ("integer", "4", "Book a two-night stay."),
     ("string", "Paris, London", "Express shipping options in Paris and New York."),
+    ("string", "2026-05-20 2026-05-22", "Delivery on May 20th and May 21st."),  # one day not said
+    ("string", "2026-05-20 2026-05-21", "Delivery on May 20, 2025 and May 21, 2025."),  # another year
+    ("string", "New York Paris", "Express shipping options in Paris and New York."),  # no list of names
 ]
 
 
