@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from button.errors import ConfigError, RunFileError
 
 LOCK_FILE = ".lock"
+PID_WAIT_S = 1.0  # the owner writes its pid just after it takes the lock
 
 
 @contextmanager
@@ -37,7 +39,7 @@ def directory_lock(directory: Path, what: str) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            owner = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            owner = _owner(descriptor)
             raise ConfigError(
                 f"another {what} is using this directory (pid {owner})", where=str(directory)
             ) from None
@@ -46,3 +48,14 @@ def directory_lock(directory: Path, what: str) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # closing the last descriptor releases the lock
+
+
+def _owner(descriptor: int) -> str:
+    """The pid in a lock file another process holds, waiting the instant between its lock and
+    its write of the pid."""
+    deadline = time.monotonic() + PID_WAIT_S
+    while True:
+        owner = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip()
+        if owner or time.monotonic() > deadline:
+            return owner or "unknown"
+        time.sleep(0.01)
