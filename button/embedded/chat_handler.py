@@ -24,8 +24,9 @@ under ``NATIVE_TOOLS_FORMAT`` through llama-cpp-python's public handler registry
   parameter schemas constrains the call; ``"none"``: tools are not shown;
 - ``response_format`` ``json_object`` (with an optional ``schema``): the reply
   is constrained by the schema's grammar;
-- the request's ``max_tokens`` and ``seed`` are honoured; a seeded request is
-  evaluated from its first token, so that the same prompt and seed give the same sample.
+- the request's ``max_tokens`` and ``seed`` are honoured; a seeded request keeps
+  only whole batches of the last prompt's evaluation (``prompt_reuse``), so that
+  the same prompt and seed give the same sample.
 
 Regex ``pattern``s reach the grammar in a form the grammar builder takes (it
 crashes the server on ``\\d``), or not at all (``grammar_safe``). A streamed
@@ -53,6 +54,7 @@ from button.data_model.json_types import (
 )
 from button.embedded.calls_to_make import calls_to_make
 from button.embedded.chat_template import render_prompt
+from button.embedded.prompt_reuse import keep_reusable_prefix
 from button.embedded.tool_call_text import CLOSE, OPEN, parse_reply, read_call
 from button.llm.structured import grammar_safe
 
@@ -97,15 +99,14 @@ def native_tools_handler(
         grammar = _grammar(_call_schema(forced))
     elif response_format and response_format.get("type") == "json_object":
         grammar = _grammar(response_format.get("schema") or {"type": "object"})
-    if kwargs.get("seed") is not None:
-        # Evaluate the whole prompt: reusing the previous request's prefix changes the batch
-        # split, hence the logits in their last bits, hence a seeded sample (synth resumes rely on it).
-        llama.reset()
+    seeded = kwargs.get("seed") is not None
     sampling = {key: kwargs[key] for key in SAMPLING if kwargs.get(key) is not None}
     stops = [stop] if isinstance(stop, str) else list(stop or [])
 
     def complete(text: str, constraint: Any) -> TextCompletion:
         tokens = llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        if seeded:  # the same prompt and seed give the same sample
+            keep_reusable_prefix(llama, tokens)
         return dict(
             llama.create_completion(
                 prompt=tokens, max_tokens=max_tokens, stop=stops, grammar=constraint, stream=False, **sampling

@@ -16,8 +16,8 @@ import argparse
 import os
 import sys
 
-LLAMA_CPP_VERSION = "0.3.36"
-PROMPT_CACHE_BYTES = 3 << 30  # the version the handler is written and tested against
+LLAMA_CPP_VERSION = "0.3.36"  # the version the handler is written and tested against
+PROMPT_BATCH = 128  # tokens a prompt is evaluated in at a time (llama.cpp's default: 512)
 
 
 def check_upstream() -> list[str]:
@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> None:
         model_alias=args.alias,
         chat_format=NATIVE_TOOLS_FORMAT,
         n_ctx=args.n_ctx,
+        # A seeded request keeps whole batches of the last prompt (``prompt_reuse``): smaller
+        # batches keep more of a shared prefix. 128 against llama.cpp's 512 kept the first 768 of
+        # 872 common tokens, not 512, at the same speed from scratch (64 was 8% slower there).
+        n_batch=PROMPT_BATCH,
         n_threads=threads,
         n_threads_batch=threads,
         # No prompt cache: llama-cpp-python's RAM cache counts only llama.cpp's state against

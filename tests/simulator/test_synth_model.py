@@ -70,10 +70,11 @@ def test_small_synth_run_completes(tmp_path: Path, model_env: dict[str, str]) ->
 
 @pytest.mark.model
 async def test_extraction_on_the_embedded_model_is_reproducible_by_seed(embedded_base_url: str) -> None:
-    """Two fixture conversations, each extracted twice (interleaved, as a resumed row
-    comes after other prompts) with its row's seed at temperature 1: the same answer
-    (or the same drop) both times. (Asked twice in a row, llama-cpp-python re-evaluates
-    only the prompt's last token and the logits, hence the sample, can differ.)"""
+    """Two fixture conversations, each extracted twice with its row's seed at temperature 1,
+    one right after itself and one after the other (as a resumed row comes after other
+    prompts): the same answer (or the same drop) both times. Each ask keeps what it shares
+    with the last prompt in whole batches (``prompt_reuse``); re-evaluating only the prompt's
+    last token gave other logits, hence another sample."""
     from button.errors import StructuredOutputError
     from button.llm.client import ModelClient
     from button.llm.endpoints import EndpointConfig, Role
@@ -93,7 +94,7 @@ async def test_extraction_on_the_embedded_model_is_reproducible_by_seed(embedded
     outcomes: dict[str, list[str]] = {}
     try:
         rows = conversation_inputs(read_conversations(FIXTURES / "conversations.jsonl"))[:2]
-        for key, item in rows + rows:
+        for key, item in rows + rows[::-1]:
             try:
                 outcome = (await extract_scenario(ctx, key, item))["text"]
             except (Dropped, StructuredOutputError) as dropped:
