@@ -14,7 +14,7 @@ import pytest
 from simulator.synthesis.functions import FunctionBuilder
 from simulator.synthesis.rows import InstructedComposition
 from simulator.synthesis.stage_context import Dropped
-from tests.simulator.test_synth_rules import form, param
+from tests.simulator.test_synth_rules import form, param, two_steps
 
 FIRST = "Find the cheapest flight from Chicago to Denver on 2026-12-07."
 
@@ -102,16 +102,7 @@ def test_a_call_that_leaves_out_a_number_its_step_states_is_dropped(
 
 def test_a_later_step_carries_its_own_numbers_beside_an_earlier_result() -> None:
     later = "Book a hotel in Denver for 2 nights from the arrival date of that flight."
-    item: InstructedComposition = {
-        "scenario_id": "sc0",
-        "scenario": "A consultant plans a trip.",
-        "strategy": "sequential",
-        "instruction": f"{FIRST} {later}",
-        "subtasks": [
-            {"id": "s1", "instruction": FIRST, "depends_on": []},
-            {"id": "s2", "instruction": later, "depends_on": ["s1"]},
-        ],
-    }
+    item = two_steps(FIRST, later)
     builder = FunctionBuilder(item)
     flight = form(
         "find_flight",

@@ -152,6 +152,20 @@ def param(name: str, kind: str, source: str = "task", value: str = "") -> dict[s
     return {"name": name, "type": kind, "description": f"the {name}", "source": source, "value": value}
 
 
+def two_steps(first: str, later: str, scenario: str = "A consultant plans a trip.") -> InstructedComposition:
+    """A sequential composition whose second step uses the first's result."""
+    return {
+        "scenario_id": "sc0",
+        "scenario": scenario,
+        "strategy": "sequential",
+        "instruction": f"{first} {later}",
+        "subtasks": [
+            {"id": "s1", "instruction": first, "depends_on": []},
+            {"id": "s2", "instruction": later, "depends_on": ["s1"]},
+        ],
+    }
+
+
 def form(name: str, params: list[dict[str, str]], returns: list[str], **extra: Any) -> dict[str, Any]:
     fields = [{"name": n, "type": "number", "description": f"the {n}"} for n in returns]
     return {
@@ -201,14 +215,7 @@ def test_a_name_word_the_description_uses_as_a_common_noun_is_generic() -> None:
     """``request_hotel_quote`` for "Four Seasons Hotel": the 1.5B model's function, dropped as named
     after its value. A careful reader sees a function for any hotel: its description says so."""
     quote_step = "Get a quote for one night at the Four Seasons Hotel in Denver."
-    item: InstructedComposition = {
-        **PTS,
-        "instruction": f"{quote_step} Then book it.",
-        "subtasks": [
-            {"id": "s1", "instruction": quote_step, "depends_on": []},
-            {"id": "s2", "instruction": "Book that stay.", "depends_on": ["s1"]},
-        ],
-    }
+    item = two_steps(quote_step, "Book that stay.", PTS["scenario"])
     builder = FunctionBuilder(item)
     quote = form(
         "request_hotel_quote", [param("hotel_name", "string", value="Four Seasons Hotel")], ["price"]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import pytest
 
 from simulator.synthesis.functions import FunctionBuilder
-from simulator.synthesis.rows import InstructedComposition
 from simulator.synthesis.stage_context import Dropped
 from simulator.synthesis.value_kinds import of_another_kind
-from tests.simulator.test_synth_rules import form, param
+from tests.simulator.test_synth_rules import form, param, two_steps
 
 # (parameter, the result field that feeds it)
 SAME_KIND_OR_UNSAID = [
@@ -54,16 +53,7 @@ def test_a_parameter_fed_a_value_of_another_kind_is_refused(parameter: str, fiel
 def test_the_function_stage_drops_a_start_date_fed_from_a_price() -> None:
     first = "Get the price in euros of the Louvre guided tour."
     later = "Book the tour starting on the day after that."
-    item: InstructedComposition = {
-        "scenario_id": "sc0",
-        "scenario": "A tourist plans a week in Paris.",
-        "strategy": "sequential",
-        "instruction": f"{first} {later}",
-        "subtasks": [
-            {"id": "s1", "instruction": first, "depends_on": []},
-            {"id": "s2", "instruction": later, "depends_on": ["s1"]},
-        ],
-    }
+    item = two_steps(first, later, "A tourist plans a week in Paris.")
     builder = FunctionBuilder(item)
     tour = [param("tour", "string", value="Louvre guided tour")]
     builder.add(item["subtasks"][0], form("get_price", tour, ["price_eur", "next_date"]))
