@@ -41,6 +41,9 @@ _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 MONTH_FIRST = re.compile(rf"\b{_MONTH}\s+{_DAY}\b{_YEAR}", re.IGNORECASE)
 DAY_FIRST = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?![a-z]){_YEAR}", re.IGNORECASE)
+# "June 24 and 25", "June 23, 24 or 25, 2026": more days under one month (not "June 24 and 25 rooms")
+_LISTED = r"(?:,\s*|,?\s+(?:and|or)\s+)\d{1,2}(?:st|nd|rd|th)?\b"
+MONTH_FIRST_LIST = re.compile(rf"\b{_MONTH}\s+{_DAY}((?:{_LISTED})+)(?!\s+[a-z]){_YEAR}", re.IGNORECASE)
 WRITTEN_ISO = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
 ISO_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MONTH_AND_YEAR = re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE)
@@ -93,23 +96,32 @@ def written_days(text: str) -> list[tuple[int | None, int, int]]:
     days: list[tuple[int | None, int, int]] = []
     for match in WRITTEN_ISO.finditer(text):
         days.append((int(match[1]), int(match[2]), int(match[3])))
+    return days + [(year, month, number) for _, year, month, number in _words_dates(text)]
+
+
+def _words_dates(text: str) -> list[tuple[str, int | None, int, int]]:
+    """(how the text writes it, year or None, month, day) of every date ``text`` writes in words."""
+    found: list[tuple[str, int | None, int, int]] = []
     for match in MONTH_FIRST.finditer(text):
-        days.append((int(match[3]) if match[3] else None, MONTHS[match[1].lower()], int(match[2])))
+        found.append((match[0], int(match[3]) if match[3] else None, MONTHS[match[1].lower()], int(match[2])))
     for match in DAY_FIRST.finditer(text):
-        days.append((int(match[3]) if match[3] else None, MONTHS[match[2].lower()], int(match[1])))
-    return days
+        found.append((match[0], int(match[3]) if match[3] else None, MONTHS[match[2].lower()], int(match[1])))
+    for match in MONTH_FIRST_LIST.finditer(text):
+        year = int(match[4]) if match[4] else None
+        for number in re.findall(r"\d{1,2}", match[3]):
+            found.append((f"{match[1]} {number}", year, MONTHS[match[1].lower()], int(number)))
+    return found
 
 
 def yearless_form(day: date, text: str) -> str | None:
     """How ``text`` writes the month and day of ``day`` ("June 24th"), when it writes them and
     never with a year: the day as the user says it, whose year nobody gave."""
     forms: list[str] = []
-    for found in [*MONTH_FIRST.finditer(text), *DAY_FIRST.finditer(text)]:
-        year, month, number = written_days(found[0])[0]
+    for written, year, month, number in _words_dates(text):
         if (month, number) == (day.month, day.day):
             if year is not None:
                 return None
-            forms.append(found[0])
+            forms.append(written)
     return forms[0] if forms else None
 
 

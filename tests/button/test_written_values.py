@@ -27,6 +27,10 @@ STATED = [
     ("2025-10", "Rent for 12 months starting from October 2025."),
     ("2026-03", "The invoices of Mar. 2026, please."),
     ("2026-03", "Sales in March, 2026 by region."),
+    # days listed under one month (the 1.5B model's instruction, 2026-12-01)
+    ("2026-06-25", "The forecasts for Sunday and Monday, June 24 and 25, 2026."),
+    ("2026-06-25", "Deliveries on June 23, 24 or 25, 2026."),
+    ("2026-06-25", "Deliveries on the 24th and 25th of June 2026."),
 ]
 NOT_STATED = [
     ("GBP", "Convert 5,000 US dollars to euros."),  # another currency
@@ -45,6 +49,9 @@ NOT_STATED = [
     ("2025-10", "Rent for 12 months starting in October."),  # no year: a month alone is a guess
     ("2025-10", "Rent from November 2025."),  # another month
     ("2025-13", "Month 13 of 2025."),  # not a month
+    ("2026-06-25", "June 24 and 25 rooms, 2026."),  # 25 rooms, not a day
+    ("2026-06-25", "On June 24, 2026 and 25 more days."),
+    ("2026-06-26", "The forecasts for June 24 and 25, 2026."),  # a day not listed
 ]
 
 

@@ -52,6 +52,8 @@ LITERAL_STATED = [
     ),
     ("string", "2026-05-20 2026-05-21", "Delivery on 2026-05-20 or 2026-05-21.", "2026-05-20, 2026-05-21"),
     ("string", "2026-05-20, 2026-05-21", "Delivery on May 20th and May 21st.", "May 20th, May 21st"),
+    # a day listed under its month, the year added by the model (synthesis run of 2026-12-01)
+    ("string", "2023-06-25", "The forecasts for Sunday and Monday, June 24 and 25.", "June 25"),
 ]
 LITERAL_NOT_STATED = [
     ("string", "GBP", "Convert 5,000 US dollars to euros."),
