@@ -29,15 +29,16 @@ from simulator.synthesis.rows import (
     WithFunctions,
 )
 from simulator.synthesis.stage_context import Dropped, DropReason, SynthContext, text_field
+from simulator.synthesis.stated_values import names_left_out, numbers_left_out
 from simulator.synthesis.text_rules import tokens
 from simulator.synthesis.value_kinds import of_another_kind
 
 TYPES = ["string", "number", "integer", "boolean"]
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,40}$"}
 FIELD_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,30}$"}
-# a parameter or result named after a step ("s1", "s1_weather") or the form's own field: the
-# 1.5B model put the source in the name, which says nothing of what the field holds
-STEP_NAMED = re.compile(r"s\d+(?:_|$)|needs_tool$")
+# a parameter or result named after a step ("s1", "s1_weather", "date_s2") or the form's own
+# field: the 1.5B model put the source in the name, which says nothing of what the field holds
+STEP_NAMED = re.compile(r"(?:^|_)s\d+(?:_|$)|^needs_tool$")
 
 
 def function_schema(sources: list[str], may_skip: bool) -> JsonSchema:
@@ -114,27 +115,6 @@ def _as_said(value: str, text: str) -> str | None:
     return yearless_form(day, text) if day is not None else None
 
 
-# "the two apartments", "those three": a word after them points at things, it is no value
-_POINTING = re.compile(r"\b(?:the|those|these)\s+[a-z]+\b", re.IGNORECASE)
-
-
-def _numbers_stated(step: str) -> set[float]:
-    """The numbers a step's call should carry: 0 and 1 aside ("one night", "the one that": a
-    call takes them as its default), and a number word after "the" ("the two apartments")."""
-    return numbers_written(_POINTING.sub(" ", step)) - {0.0, 1.0}
-
-
-def _numbers_given(arguments: ToolArguments) -> set[float]:
-    """The numbers a call's literal arguments hold: a number, or one a text writes ("June 24")."""
-    given: set[float] = set()
-    for value in arguments.values():
-        if isinstance(value, str):
-            given |= numbers_written(value)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            given.add(abs(float(value)))
-    return given
-
-
 def _stated(value: str, text: str) -> bool:
     return value.casefold() in text.casefold() or written_in_other_form(value, text, year_needed=True)
 
@@ -177,7 +157,7 @@ class FunctionBuilder:
         text = f"{self.item['instruction']}\n{self.item['scenario']}"  # what the user simulator is told
         name = form["name"]
         for field_name in [p["name"] for p in form["parameters"]] + [f["name"] for f in form["returns"]]:
-            if STEP_NAMED.match(field_name):
+            if STEP_NAMED.search(field_name):
                 raise Dropped(DropReason.NAMED_AFTER_STEP, f"{name}: {field_name!r}")
         properties: dict[str, JsonSchema] = {}
         required: list[str] = []
@@ -235,10 +215,13 @@ class FunctionBuilder:
             offered = ", ".join(f"{dep}.{field}" for dep in missing for field in self.returns[dep])
             detail = f"{sid} uses no result of {', '.join(missing)} (its sources: {offered})"
             raise Dropped(DropReason.NO_DATA_FLOW, detail)
-        left_out = _numbers_stated(subtask["instruction"]) - _numbers_given(arguments)
+        left_out = numbers_left_out(subtask["instruction"], arguments)
         if left_out:  # the plan would expect a call that loses what the user said
             numbers = ", ".join(format(number, "f").rstrip("0").rstrip(".") for number in sorted(left_out))
             raise Dropped(DropReason.NUMBER_LEFT_OUT, f"{name} is not given {numbers}, which {sid} states")
+        names = names_left_out(subtask["instruction"], arguments) if not subtask["depends_on"] else []
+        if names:
+            raise Dropped(DropReason.NAME_LEFT_OUT, f"{name} is not given {names[0]!r}, which {sid} states")
         fields = {f["name"]: f for f in form["returns"]}
         parameters = {
             "type": "object",

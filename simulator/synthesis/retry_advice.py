@@ -58,6 +58,7 @@ ADVICE: dict[DropReason, str] = {
         "says, or give it the value the task states"
     ),
     DropReason.NUMBER_LEFT_OUT: "{detail}: give the function a parameter with that number as its value",
+    DropReason.NAME_LEFT_OUT: "{detail}: give the function a parameter with that name as its value",
     DropReason.INVALID_SCHEMA: "the function was not valid ({detail})",
     DropReason.FEWER_THAN_TWO_CALLS: (
         "only {detail} needed a tool: every step that looks something up or acts needs its function"

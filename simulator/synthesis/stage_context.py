@@ -58,6 +58,7 @@ class DropReason(enum.StrEnum):
     NO_DATA_FLOW = "rule: no data flow"
     FED_ANOTHER_KIND = "rule: fed a result of another kind"
     NUMBER_LEFT_OUT = "rule: a number the step states is left out"
+    NAME_LEFT_OUT = "rule: a name the step states is left out"
     INVALID_SCHEMA = "rule: invalid schema"
     FEWER_THAN_TWO_CALLS = "rule: fewer than two calls"
     NEAR_DUPLICATE = "near-duplicate"

@@ -38,6 +38,7 @@ CARRIES_EVERY_NUMBER = [
         "Book a two-night stay at the Four Seasons Hotel in Denver on December 7th.",
         [
             param("hotel", "string", value="Four Seasons Hotel"),
+            param("city", "string", value="Denver"),
             param("nights", "integer", value="2"),
             param("check_in", "string", value="December 7th"),
         ],

@@ -217,9 +217,11 @@ def test_a_name_word_the_description_uses_as_a_common_noun_is_generic() -> None:
     quote_step = "Get a quote for one night at the Four Seasons Hotel in Denver."
     item = two_steps(quote_step, "Book that stay.", PTS["scenario"])
     builder = FunctionBuilder(item)
-    quote = form(
-        "request_hotel_quote", [param("hotel_name", "string", value="Four Seasons Hotel")], ["price"]
-    )
+    hotel = [
+        param("hotel_name", "string", value="Four Seasons Hotel"),
+        param("city", "string", value="Denver"),
+    ]
+    quote = form("request_hotel_quote", hotel, ["price"])
     builder.add(item["subtasks"][0], {**quote, "description": "Get a price quote for a hotel stay."})
     assert builder.calls["s1"]["function"] == "request_hotel_quote"
     seasons = form(
@@ -457,6 +459,9 @@ BADLY_NAMED = [
     form("get_rent", [param("s1_address", "string", value="Calle Mayor 12")], ["rent"]),
     form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["s2"]),
     form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["rent", "needs_tool"]),
+    # a step at the end: "date_s1", "date_s2" for the dates of two forecasts (2026-12-01)
+    form("get_rent", [param("address_s1", "string", value="Calle Mayor 12")], ["rent"]),
+    form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["rent_s2_total"]),
 ]
 
 
@@ -504,9 +509,9 @@ def test_a_field_named_for_what_it_holds_is_kept() -> None:
     builder.add(
         PTS["subtasks"][0], form("get_rent", [param("section_1", "string", value="Calle Mayor 12")], ["rent"])
     )
-    builder.add(
-        PTS["subtasks"][0], form("get_rent", [param("address", "string", value="Calle Mayor 12")], ["s_rent"])
-    )
+    for returns in (["s_rent"], ["rent", "sizes"], ["rent_2026"]):
+        address = param("address", "string", value="Calle Mayor 12")
+        builder.add(PTS["subtasks"][0], form("get_rent", [address], returns))
 
 
 def test_the_function_prompts_examples_pass_the_rules() -> None:
