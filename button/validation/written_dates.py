@@ -113,6 +113,15 @@ def _words_dates(text: str) -> list[tuple[str, int | None, int, int]]:
     return found
 
 
+def form_in_text(year: int | None, month: int, number: int, text: str) -> str | None:
+    """How ``text`` writes a day in words ("June 24th", "June 25" of "June 24 and 25"), when it
+    writes that month and day with no year, or with ``year``, or ``year`` is not known."""
+    for written, given, found_month, found_day in _words_dates(text):
+        if (found_month, found_day) == (month, number) and (year is None or given in (None, year)):
+            return written
+    return None
+
+
 def yearless_form(day: date, text: str) -> str | None:
     """How ``text`` writes the month and day of ``day`` ("June 24th"), when it writes them and
     never with a year: the day as the user says it, whose year nobody gave."""

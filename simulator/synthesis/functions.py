@@ -19,7 +19,7 @@ from typing import Any
 
 from button.data_model.json_types import JsonSchema, ToolArguments
 from button.validation.schemas import schema_problem
-from button.validation.written_dates import iso_date, yearless_form
+from button.validation.written_dates import form_in_text, iso_date, one_date, yearless_form
 from button.validation.written_values import numbers_written, written_in_other_form
 from simulator.synthesis.rows import (
     InstructedComposition,
@@ -108,11 +108,15 @@ _LIST_ITEMS = re.compile(r",|;|\band\b")  # "Paris, New York": things the task n
 
 
 def _as_said(value: str, text: str) -> str | None:
-    """``value`` when ``text`` states it; a date with no year in the text as the text writes it."""
+    """``value`` when ``text`` states it; an ISO date with no year in the text, or a date in
+    words, as the text writes it."""
     if _stated(value, text):
         return value
     day = iso_date(value)
-    return yearless_form(day, text) if day is not None else None
+    if day is not None:
+        return yearless_form(day, text)
+    in_words = one_date(value)
+    return form_in_text(*in_words, text) if in_words is not None else None
 
 
 def _stated(value: str, text: str) -> bool:

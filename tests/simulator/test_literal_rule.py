@@ -54,6 +54,8 @@ LITERAL_STATED = [
     ("string", "2026-05-20, 2026-05-21", "Delivery on May 20th and May 21st.", "May 20th, May 21st"),
     # a day listed under its month, the year added by the model (synthesis run of 2026-12-01)
     ("string", "2023-06-25", "The forecasts for Sunday and Monday, June 24 and 25.", "June 25"),
+    ("string", "June 25", "The forecasts for Sunday and Monday, June 24 and 25.", "June 25"),
+    ("string", "June 24th", "The forecast for Sunday, June 24.", "June 24"),  # as the task writes it
 ]
 LITERAL_NOT_STATED = [
     ("string", "GBP", "Convert 5,000 US dollars to euros."),
@@ -68,6 +70,8 @@ LITERAL_NOT_STATED = [
     ("string", "2026-05-20 2026-05-22", "Delivery on May 20th and May 21st."),  # one day not said
     ("string", "2026-05-20 2026-05-21", "Delivery on May 20, 2025 and May 21, 2025."),  # another year
     ("string", "New York Paris", "Express shipping options in Paris and New York."),  # no list of names
+    ("string", "June 26", "The forecasts for Sunday and Monday, June 24 and 25."),
+    ("string", "June 25, 2026", "The forecasts for June 24 and 25, 2025."),  # another year
 ]
 
 
