@@ -46,7 +46,7 @@ async def verdict(client: ModelClient, index: int) -> tuple[float, str]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join((__doc__ or "").split("\n\n")[0].split()))
     parser.add_argument("--model", default=DEFAULT_MODEL, help="an embedded model's name")
     parser.add_argument("--requests", type=int, default=8, help=f"requests (at most {len(CASES)})")
     args = parser.parse_args()

@@ -19,7 +19,7 @@ _POINTING = re.compile(r"\b(?:the|those|these)\s+[a-z]+\b", re.IGNORECASE)
 # a run of capitalized words ("Chicago O'Hare", "Supplier A"), and what opens a sentence
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)$")
-_DATE_WORDS = {*MONTHS, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i"}
+_NOT_NAMES = {*MONTHS, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i"}
 
 
 def numbers_left_out(step: str, arguments: ToolArguments) -> set[float]:
@@ -43,7 +43,7 @@ def names_left_out(step: str, arguments: ToolArguments) -> list[str]:
         words = found[0].split()
         if _SENTENCE_START.search(step[: found.start()]):
             words = words[1:]  # "Check", "Paris hotels": an opening word may be any word
-        words = [word for word in words if word.casefold() not in _DATE_WORDS]
+        words = [word for word in words if word.casefold() not in _NOT_NAMES]
         if words and not any(word.casefold() in said for word in words):
             left_out.append(" ".join(words))
     return left_out

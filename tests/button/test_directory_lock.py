@@ -24,7 +24,7 @@ def test_a_second_command_is_refused_with_the_holders_pid(tmp_path: Path) -> Non
         pytest.raises(ConfigError) as refused,
         directory_lock(tmp_path, "button run"),
     ):
-        pass
+        raise AssertionError("a second command took a held lock")
     assert f"another button run is using this directory (pid {os.getpid()})" in str(refused.value)
 
 
@@ -40,7 +40,7 @@ def test_a_holder_that_has_not_yet_written_its_pid_is_named_once_it_has(tmp_path
     writer.start()
     try:
         with pytest.raises(ConfigError, match=r"\(pid 4242\)"), directory_lock(tmp_path, "button run"):
-            pass
+            raise AssertionError("a second command took a held lock")
     finally:
         writer.join()
         os.close(holder)
@@ -48,6 +48,6 @@ def test_a_holder_that_has_not_yet_written_its_pid_is_named_once_it_has(tmp_path
 
 def test_the_lock_is_free_again_when_its_holder_is_done(tmp_path: Path) -> None:
     with directory_lock(tmp_path, "button run"):
-        pass
+        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()}\n"
     with directory_lock(tmp_path, "button run"):
         assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()}\n"
