@@ -10,6 +10,11 @@ when two or more of those subtasks return FIELD (of one type): the parameter is
 then an array of every such value, ``{"from_all": [...]}`` in the plan (the
 total of three prices). A subtask with no dependents may say it needs no tool
 (arithmetic, comparison).
+
+A row's functions are written step by step, and a rule refuses one step at a
+time; a later try of the row keeps the steps its earlier tries had accepted and
+starts at the refused one (``SynthContext.kept_across_tries``). Rewritten from
+its first step, a row's second step had to pass again with the first.
 """
 
 from __future__ import annotations
@@ -131,6 +136,8 @@ class FunctionBuilder:
         self.functions: list[SynthesizedFunction] = []
         self.returns: dict[str, dict[str, str]] = {}  # subtask id -> field name -> type
         self.calls: dict[str, SubtaskCall] = {}
+        self.accepted: set[str] = set()  # subtask ids whose form was accepted (a call or none)
+        self.no_tool: set[str] = set()  # of those, the ones that said they need no tool
 
     def sources(self, subtask: Subtask) -> list[str]:
         single = [f"{dep}.{name}" for dep in subtask["depends_on"] for name in self.returns.get(dep, {})]
@@ -155,9 +162,12 @@ class FunctionBuilder:
         return "\n".join(lines) or "(nothing: this task uses only what it states)"
 
     def add(self, subtask: Subtask, form: dict[str, Any]) -> None:
-        if form.get("needs_tool") is False:
-            return
+        """Accepts ``subtask``'s form, or raises ``Dropped`` and changes nothing."""
         sid = subtask["id"]
+        if form.get("needs_tool") is False:
+            self.accepted.add(sid)
+            self.no_tool.add(sid)
+            return
         text = f"{self.item['instruction']}\n{self.item['scenario']}"  # what the user simulator is told
         name = form["name"]
         for field_name in [p["name"] for p in form["parameters"]] + [f["name"] for f in form["returns"]]:
@@ -258,6 +268,7 @@ class FunctionBuilder:
             self.functions.append(spec)
         self.returns[sid] = {n: f["type"] for n, f in fields.items()}
         self.calls[sid] = {"function": spec["function"]["name"], "arguments": arguments}
+        self.accepted.add(sid)
 
     def _reuses(self, spec: SynthesizedFunction) -> bool:
         """True when an identical function exists (two subtasks, one function);
@@ -277,10 +288,12 @@ class FunctionBuilder:
 
 
 async def synthesize_functions(ctx: SynthContext, key: str, item: InstructedComposition) -> WithFunctions:
-    builder = FunctionBuilder(item)
+    builder = ctx.kept_across_tries(key, lambda: FunctionBuilder(item))
     subtasks = item["subtasks"]
     needed = {dep for subtask in subtasks for dep in subtask["depends_on"]}
     for subtask in subtasks:  # composition lists subtasks after those they depend on
+        if subtask["id"] in builder.accepted:
+            continue
         sources = builder.sources(subtask)
         form = await ctx.ask(
             key,
@@ -294,5 +307,7 @@ async def synthesize_functions(ctx: SynthContext, key: str, item: InstructedComp
         )
         builder.add(subtask, form)
     if len(builder.calls) < 2:
+        builder.accepted -= builder.no_tool  # the refused part: a next try asks those steps again
+        builder.no_tool.clear()
         raise Dropped(DropReason.FEWER_THAN_TWO_CALLS, f"{len(builder.calls)} call(s)")
     return WithFunctions(**item, functions=builder.functions, calls=builder.calls)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from button.data_model.json_types import JsonSchema
 from button.data_model.trajectory import Usage
@@ -22,6 +22,7 @@ from button.errors import StructuredOutputError
 from button.llm.client import ModelClient
 
 PROMPT_PREFIX = "synth_"
+T = TypeVar("T")
 
 
 class NotStarted(Exception):
@@ -138,6 +139,7 @@ class SynthContext:
         self._attempts: dict[str, int] = {}  # row -> its try (0: the first)
         self._notes: dict[str, str] = {}  # row -> why its last try was refused, for its next
         self._verdicts: dict[tuple[str, str], Any] = {}  # (row, what was asked) -> a check's answer
+        self._kept: dict[str, Any] = {}  # row -> what its earlier tries built that a later try keeps
 
     def start_attempt(self, row: str, attempt: int, note: str = "") -> None:
         """Ask ``row``'s next prompts with the seeds of its try ``attempt``, and its writing
@@ -145,10 +147,18 @@ class SynthContext:
         self._attempts[row] = attempt
         self._notes[row] = note
 
+    def kept_across_tries(self, row: str, make: Callable[[], T]) -> T:
+        """The work ``row``'s earlier tries left for its later ones (made by ``make`` on its
+        first try): a stage whose row is written in parts redoes only the refused part."""
+        if row not in self._kept:
+            self._kept[row] = make()
+        return cast(T, self._kept[row])
+
     def take_usage(self, row: str) -> Usage | None:
         """What ``row``'s calls cost (None: it made none); the row is done with."""
         self._attempts.pop(row, None)
         self._notes.pop(row, None)
+        self._kept.pop(row, None)
         for asked in [key for key in self._verdicts if key[0] == row]:
             del self._verdicts[asked]
         return self._rows.pop(row, None)

@@ -67,7 +67,8 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="times a composition, instruction or set of functions is written before its row is "
         "dropped, while a rule or the schema refuses it; each try has its own seeds and is told "
-        "why the last was refused, and a model's verdict is never asked again (default 3)",
+        "why the last was refused, and a model's verdict is never asked again; a set of "
+        "functions keeps the ones an earlier try had accepted (default 3)",
     )
     parser.add_argument(
         "--strategies",

@@ -63,6 +63,8 @@ FIRST_TRY = row_seed(0, "sc0.a0.seq", "compose_seq")
 REPEATED = {"next_task": "Find the cheapest nonstop flight from Chicago to Denver on 2026-12-08 please."}
 # Likewise the first instruction written for the apartments leaves out the viewing.
 FIRST_INSTRUCTION = row_seed(0, "sc1.a0.pts", "instruction")
+# And the first hotel function asks for 3 nights where the task says two.
+FIRST_FUNCTIONS = row_seed(0, "sc0.a0.seq", "function")
 
 
 def _param(name: str, kind: str, source: str = "task", value: str = "") -> dict[str, str]:
@@ -133,7 +135,10 @@ def answer(title: str, user: str, schema: dict[str, Any], seed: int | None) -> d
             return {"instruction": "Please help me. " + " Then ".join(steps[:-1])}
         return {"instruction": "Please help me. " + " Then ".join(steps)}
     if title == "synth_function":
-        form = dict(_pick(FUNCTIONS, user.split("Step: ")[-1].split("\n")[0]))
+        step = user.split("Step: ")[-1].split("\n")[0]
+        form = dict(_pick(FUNCTIONS, step))
+        if seed == FIRST_FUNCTIONS and "hotel" in step:
+            form["parameters"] = [form["parameters"][0], _param("nights", "integer", value="3")]
         allowed = schema["properties"]["parameters"]["items"]["properties"]["source"]["enum"]
         assert all(p["source"] in allowed for p in form["parameters"]), (form, allowed)
         if "needs_tool" in schema["properties"]:
@@ -252,6 +257,13 @@ def test_shapes_plans_and_drops(tmp_path: Path, scripted: ScriptedModel, capsys:
     # ... each try after the first told why the last was refused
     refused = "An earlier answer to this was refused: the value 50 is not written in the task"
     assert [refused in user for user in millers] == [False, True, True]
+    # a refused step is written again, and the steps before it are kept, not written again
+    steps = [
+        user.split("Step: ")[-1].split("\n")[0] for title, user in scripted.asked if title == "synth_function"
+    ]
+    flight, hotel = "Find the cheapest nonstop flight from Chicago", "Find a hotel in the arrival city"
+    assert (sum(flight in step for step in steps), sum(hotel in step for step in steps)) == (1, 2)
+    assert stages["functions"]["kept_after_retry"] == 1
     # ... but a model's verdict is asked once: the instruction is written again, not the verdict
     apartments = [title for title, user in scripted.asked if "Calle de Alcala 40" in user]
     assert (apartments.count("synth_compose_verify"), apartments.count("synth_instruction")) == (1, 2)
