@@ -67,9 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     registry = llama_chat_format.LlamaChatCompletionHandlerRegistry()  # type: ignore[no-untyped-call]
     # our handler takes the plain dicts the server passes; upstream types them as TypedDicts
     registry.register_chat_completion_handler(NATIVE_TOOLS_FORMAT, native_tools_handler, overwrite=True)  # type: ignore[arg-type]
-    # Half the cores for both phases: on 2 shared cores, 2 threads made generation 20x slower
-    # (0.5 against 12 tokens/s measured here) whenever anything else ran; see ARCHITECTURE.md.
-    threads = max(1, (os.cpu_count() or 2) // 2)
+    # Generation on half the cores: on 2 shared cores, 2 threads made it 20x slower (0.5
+    # against 12 tokens/s) whenever anything else ran. A prompt on every core: 2 threads
+    # evaluated one twice as fast when idle (67 against 34 tokens/s), 25 against 36 with a
+    # second server evaluating at once; a prompt is most of a request. See ARCHITECTURE.md.
+    cores = os.cpu_count() or 2
+    threads = max(1, cores // 2)
     model = ModelSettings(
         model=args.model,
         model_alias=args.alias,
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         # 872 common tokens, not 512, at the same speed from scratch (64 was 8% slower there).
         n_batch=PROMPT_BATCH,
         n_threads=threads,
-        n_threads_batch=threads,
+        n_threads_batch=cores,
         # No prompt cache: llama-cpp-python's RAM cache counts only llama.cpp's state against
         # its capacity, while each entry also copies up to n_batch x n_vocab logits (311 MB for
         # Qwen's 152k vocabulary); a run's server grew past 7 GB and was killed for memory.
